@@ -1,0 +1,3 @@
+from opscontext_mcp.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,269 @@
+"""Records every connector maps its upstream into. Each carries its provenance.
+
+Connectors fill these; the snapshot joins them. Field names follow DESIGN.md's
+vocabulary, not any one upstream's.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Provenance(Record):
+    """Which source said it, when it was fetched, and where in the source it lives."""
+
+    source: str
+    fetched_at: datetime
+    ref: str | None = None
+    """File path, URL or upstream id of the record, when the source has one."""
+
+
+class Sourced(Record):
+    provenance: Provenance
+
+
+class EntityKind(StrEnum):
+    COMPONENT = "component"
+    RESOURCE = "resource"
+    OBSERVED = "observed"
+    """Seen in telemetry or alerts, unknown to every catalog."""
+
+
+class Link(Record):
+    url: str
+    title: str | None = None
+    type: str | None = None
+
+
+class Service(Sourced):
+    """A deployable thing (Component) or a piece of infrastructure (Resource) a catalog knows."""
+
+    name: str
+    """The name in its source (Backstage `metadata.name`, CI name, …)."""
+    kind: EntityKind = EntityKind.COMPONENT
+    namespace: str = "default"
+    title: str | None = None
+    description: str | None = None
+    type: str | None = None
+    lifecycle: str | None = None
+    tier: int | None = None
+    owner: str | None = None
+    """Owner reference as the source gave it (`team-x`, `group:default/team-x`, `user:jo`)."""
+    system: str | None = None
+    vendor: str | None = None
+    tags: tuple[str, ...] = ()
+    links: tuple[Link, ...] = ()
+    annotations: dict[str, str] = Field(default_factory=dict)
+    external_ids: dict[str, str] = Field(default_factory=dict)
+    """Other systems' ids for this service, keyed by system (`pagerduty`, `dynatrace`, …)."""
+
+
+class Team(Sourced):
+    name: str
+    namespace: str = "default"
+    title: str | None = None
+    type: str | None = None
+    email: str | None = None
+    chat_channel: str | None = None
+    parent: str | None = None
+    members: tuple[str, ...] = ()
+    links: tuple[Link, ...] = ()
+
+
+class Person(Sourced):
+    name: str
+    namespace: str = "default"
+    display_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    teams: tuple[str, ...] = ()
+
+
+class System(Sourced):
+    name: str
+    title: str | None = None
+    owner: str | None = None
+    domain: str | None = None
+
+
+class DependencyKind(StrEnum):
+    DECLARED = "declared"
+    OBSERVED = "observed"
+
+
+class TrafficStats(Record):
+    """What telemetry saw on one edge over a window."""
+
+    requests: int
+    errors: int = 0
+    window_start: datetime
+    window_end: datetime
+    p50_ms: float | None = None
+    p95_ms: float | None = None
+    p99_ms: float | None = None
+
+    @property
+    def error_ratio(self) -> float:
+        return self.errors / self.requests if self.requests else 0.0
+
+    @property
+    def rate_per_second(self) -> float:
+        seconds = (self.window_end - self.window_start).total_seconds()
+        return self.requests / seconds if seconds > 0 else float(self.requests)
+
+
+class Dependency(Sourced):
+    """`caller` needs `callee` (edge caller → callee), by the names the source uses."""
+
+    caller: str
+    callee: str
+    kind: DependencyKind
+    relation: str = "dependsOn"
+    """How the source expressed it: dependsOn, consumesApi:<api>, calls, messaging, database, …"""
+    stats: TrafficStats | None = None
+
+
+ChangeKind = Literal["deploy", "config", "feature_flag", "change_request", "infra"]
+
+
+class Change(Sourced):
+    id: str
+    service: str
+    kind: ChangeKind
+    summary: str
+    at: datetime
+    author: str | None = None
+    version: str | None = None
+    link: str | None = None
+    risk: str | None = None
+
+
+AlertState = Literal["active", "suppressed", "unprocessed", "resolved"]
+
+
+class Alert(Sourced):
+    name: str
+    service: str | None
+    """The service the alert is about, by the label value it carried."""
+    severity: str | None = None
+    state: AlertState = "active"
+    starts_at: datetime
+    ends_at: datetime | None = None
+    fingerprint: str | None = None
+    summary: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+    silenced_by: tuple[str, ...] = ()
+    inhibited_by: tuple[str, ...] = ()
+    link: str | None = None
+
+
+class RunbookSection(Record):
+    heading: str
+    anchor: str
+    text: str
+
+
+class Runbook(Sourced):
+    id: str
+    """Stable id, unique within its source (for files: the path below runbooks/ without `.md`)."""
+    title: str
+    services: tuple[str, ...] = ()
+    failure_modes: tuple[str, ...] = ()
+    alerts: tuple[str, ...] = ()
+    last_exercised: date | None = None
+    owner: str | None = None
+    summary: str = ""
+    """The text before the first `##` section."""
+    sections: tuple[RunbookSection, ...] = ()
+    url: str | None = None
+
+
+class Shift(Record):
+    user: str
+    start: datetime
+    end: datetime
+
+
+class Schedule(Sourced):
+    name: str
+    team: str | None = None
+    shifts: tuple[Shift, ...] = ()
+
+
+class EscalationTarget(Record):
+    kind: Literal["schedule", "user", "team", "vendor"]
+    name: str
+
+
+class EscalationLevel(Record):
+    after_minutes: int = Field(ge=0)
+    targets: tuple[EscalationTarget, ...]
+
+
+class EscalationPolicy(Sourced):
+    name: str
+    teams: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()
+    levels: tuple[EscalationLevel, ...]
+
+
+class VendorContact(Record):
+    bridge: str | None = None
+    phone: str | None = None
+    support_portal: str | None = None
+    email: str | None = None
+
+
+class VendorEngagement(Record):
+    unresolved_minutes: int | None = None
+    primary_contributor_in: tuple[str, ...] = ()
+
+
+class Vendor(Sourced):
+    name: str
+    services: tuple[str, ...] = ()
+    contact: VendorContact = VendorContact()
+    engage_when: VendorEngagement = VendorEngagement()
+
+
+class Incident(Sourced):
+    id: str
+    title: str
+    status: str
+    severity: str | None = None
+    services: tuple[str, ...] = ()
+    opened_at: datetime
+    resolved_at: datetime | None = None
+    link: str | None = None
+
+
+class SLO(Sourced):
+    """An OpenSLO v1 SLO, reduced to what evaluation needs."""
+
+    name: str
+    service: str | None = None
+    target: float = Field(gt=0, lt=1)
+    time_window: str = "28d"
+    budgeting_method: Literal["Occurrences", "Timeslices", "RatioTimeslices"] = "Occurrences"
+    indicator: dict[str, object] = Field(default_factory=dict)
+
+
+class StatusMessage(Record):
+    channel: str | None = None
+    text: str
+    incident_id: str | None = None
+
+
+class Delivery(Record):
+    ok: bool
+    ref: str | None = None
+    error: str | None = None

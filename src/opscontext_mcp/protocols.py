@@ -1,0 +1,188 @@
+"""The connector contract: what a connector is, and what each capability provides.
+
+A connector knows one upstream. It is registered under the entry-point group
+`opscontext_mcp.connectors`; the entry point names a *connector type*: a class with
+a `Settings` model (its slice of the config file) that is called with validated
+settings and a `ConnectorContext` and returns a `Connector`. It then implements one
+protocol per capability it lists in `capabilities`. Built-in connectors register
+exactly this way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import ClassVar, Generic, Literal, Protocol, TypeVar, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict
+
+from opscontext_mcp.model import (
+    SLO,
+    Alert,
+    Change,
+    Delivery,
+    Dependency,
+    EscalationPolicy,
+    Incident,
+    Person,
+    Runbook,
+    Schedule,
+    Service,
+    StatusMessage,
+    System,
+    Team,
+    Vendor,
+)
+
+ENTRY_POINT_GROUP = "opscontext_mcp.connectors"
+
+
+class Capability(StrEnum):
+    CATALOG = "catalog"
+    TOPOLOGY = "topology"
+    CHANGES = "changes"
+    ALERTS = "alerts"
+    ONCALL = "oncall"
+    RUNBOOKS = "runbooks"
+    SLO = "slo"
+    INCIDENTS = "incidents"
+    NOTIFY = "notify"
+
+
+class Problem(BaseModel):
+    """A record a source could not use, and why. Reported, never fatal."""
+
+    model_config = ConfigDict(frozen=True)
+
+    location: str
+    reason: str
+    severity: Literal["warning", "error"] = "error"
+
+
+RecordT = TypeVar("RecordT")
+
+
+@dataclass(frozen=True)
+class Batch(Generic[RecordT]):
+    records: tuple[RecordT, ...] = ()
+    problems: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True)
+class CatalogData:
+    services: tuple[Service, ...] = ()
+    teams: tuple[Team, ...] = ()
+    people: tuple[Person, ...] = ()
+    systems: tuple[System, ...] = ()
+    dependencies: tuple[Dependency, ...] = ()
+    problems: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True)
+class OnCallData:
+    schedules: tuple[Schedule, ...] = ()
+    policies: tuple[EscalationPolicy, ...] = ()
+    vendors: tuple[Vendor, ...] = ()
+    problems: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True)
+class Health:
+    ok: bool
+    detail: str
+    latency_ms: float | None = None
+
+
+class ConnectorSettings(BaseModel):
+    """The keys every connector entry in the config file has. Subclass per connector."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    type: str
+
+
+@dataclass(frozen=True)
+class ConnectorContext:
+    """What the server hands a connector besides its settings."""
+
+    base_dir: Path
+    """Directory relative paths in the config are resolved against."""
+    options: dict[str, object] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Connector(Protocol):
+    name: str
+    capabilities: frozenset[Capability]
+
+    async def check(self) -> Health: ...
+
+    async def aclose(self) -> None: ...
+
+
+class ConnectorType(Protocol):
+    Settings: ClassVar[type[ConnectorSettings]]
+
+    def __call__(self, settings: ConnectorSettings, context: ConnectorContext) -> Connector: ...
+
+
+@runtime_checkable
+class CatalogProvider(Protocol):
+    async def fetch_catalog(self) -> CatalogData: ...
+
+
+@runtime_checkable
+class TopologyProvider(Protocol):
+    async def fetch_topology(self, since: datetime, until: datetime) -> Batch[Dependency]: ...
+
+
+@runtime_checkable
+class ChangeProvider(Protocol):
+    async def fetch_changes(self, since: datetime, until: datetime) -> Batch[Change]: ...
+
+
+@runtime_checkable
+class AlertProvider(Protocol):
+    async def fetch_alerts(self) -> Batch[Alert]: ...
+
+
+@runtime_checkable
+class OnCallProvider(Protocol):
+    async def fetch_oncall(self) -> OnCallData: ...
+
+
+@runtime_checkable
+class RunbookProvider(Protocol):
+    async def fetch_runbooks(self) -> Batch[Runbook]: ...
+
+
+@runtime_checkable
+class SLOProvider(Protocol):
+    async def fetch_slos(self) -> Batch[SLO]: ...
+
+
+@runtime_checkable
+class IncidentProvider(Protocol):
+    async def fetch_incidents(self, since: datetime) -> Batch[Incident]: ...
+
+
+@runtime_checkable
+class Notifier(Protocol):
+    async def post_status(self, message: StatusMessage) -> Delivery: ...
+
+
+PROVIDER_PROTOCOLS: dict[Capability, type] = {
+    Capability.CATALOG: CatalogProvider,
+    Capability.TOPOLOGY: TopologyProvider,
+    Capability.CHANGES: ChangeProvider,
+    Capability.ALERTS: AlertProvider,
+    Capability.ONCALL: OnCallProvider,
+    Capability.RUNBOOKS: RunbookProvider,
+    Capability.SLO: SLOProvider,
+    Capability.INCIDENTS: IncidentProvider,
+    Capability.NOTIFY: Notifier,
+}
+"""Which protocol a connector listing a capability must implement; the registry checks it."""

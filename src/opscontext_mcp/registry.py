@@ -1,0 +1,74 @@
+"""Finds connector types through entry points and builds connectors from the config."""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from collections.abc import Mapping
+from importlib.metadata import entry_points
+
+from pydantic import ValidationError
+
+from opscontext_mcp.config import AppConfig, ConfigError, describe_validation_error
+from opscontext_mcp.protocols import (
+    ENTRY_POINT_GROUP,
+    PROVIDER_PROTOCOLS,
+    Connector,
+    ConnectorContext,
+    ConnectorType,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def installed_connector_types() -> dict[str, ConnectorType]:
+    """Every connector type registered under the entry-point group, built-ins included."""
+    found: dict[str, ConnectorType] = {}
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            found[entry.name] = entry.load()
+        except Exception:  # a broken third-party plugin must not take the server down
+            logger.exception("connector type %r (%s) failed to load; skipped", entry.name, entry.value)
+    return found
+
+
+def build_connectors(config: AppConfig, types: Mapping[str, ConnectorType] | None = None) -> list[Connector]:
+    """Validate each connector entry against its type's settings and create the connectors.
+
+    All entries are checked before any is created, so one config error report lists every problem.
+    """
+    available = dict(installed_connector_types() if types is None else types)
+    problems: list[str] = []
+    validated = []
+    for index, entry in enumerate(config.connectors):
+        type_name = entry["type"]
+        connector_type = available.get(type_name)
+        if connector_type is None:
+            hint = difflib.get_close_matches(type_name, list(available), n=1)
+            suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+            problems.append(
+                f"connectors[{index}].type: unknown connector type {type_name!r}{suggestion}; "
+                f"installed: {', '.join(sorted(available)) or 'none'}"
+            )
+            continue
+        try:
+            settings = connector_type.Settings.model_validate(entry)
+        except ValidationError as exc:
+            problems.extend(describe_validation_error(exc, connector_type.Settings, prefix=f"connectors[{index}]"))
+            continue
+        validated.append((connector_type, settings))
+    if problems:
+        raise ConfigError(config.source, problems)
+
+    context = ConnectorContext(base_dir=config.base_dir)
+    connectors = []
+    for connector_type, settings in validated:
+        connector = connector_type(settings, context)
+        for capability in connector.capabilities:
+            protocol = PROVIDER_PROTOCOLS[capability]
+            if not isinstance(connector, protocol):
+                raise TypeError(
+                    f"connector {settings.name!r} lists {capability} but does not implement {protocol.__name__}"
+                )
+        connectors.append(connector)
+    return connectors
