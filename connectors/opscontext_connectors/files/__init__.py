@@ -1,0 +1,116 @@
+"""The `files` connector: a folder of standard formats (see DESIGN.md, "the local files connector").
+
+    connectors:
+      - name: acme-shop
+        type: files
+        path: ./acme-shop          # relative to the config file
+
+Capabilities are those whose files exist: catalog/, oncall.yaml, runbooks/, changes/,
+alerts/, traces/.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import ClassVar, TypeVar
+
+import anyio.to_thread
+
+from opscontext_mcp.model import Alert, Change, Dependency, Runbook
+from opscontext_mcp.protocols import (
+    Batch,
+    Capability,
+    CatalogData,
+    ConnectorContext,
+    ConnectorSettings,
+    Health,
+    OnCallData,
+    Problem,
+)
+
+from .backstage import read_catalog
+from .otlp import derive_dependencies, read_spans
+from .records import read_alerts, read_changes, read_oncall
+from .runbooks import read_runbooks
+
+T = TypeVar("T")
+
+
+class FilesSettings(ConnectorSettings):
+    path: Path
+
+
+class FilesConnector:
+    Settings: ClassVar[type[ConnectorSettings]] = FilesSettings
+
+    def __init__(self, settings: ConnectorSettings, context: ConnectorContext) -> None:
+        assert isinstance(settings, FilesSettings)
+        self.name = settings.name
+        self.root = (context.base_dir / settings.path).resolve()
+        self.capabilities = frozenset(self._present())
+
+    def _present(self) -> list[Capability]:
+        found = []
+        if (self.root / "catalog").is_dir():
+            found.append(Capability.CATALOG)
+        if (self.root / "oncall.yaml").is_file():
+            found.append(Capability.ONCALL)
+        if (self.root / "runbooks").is_dir():
+            found.append(Capability.RUNBOOKS)
+        if (self.root / "changes").is_dir():
+            found.append(Capability.CHANGES)
+        if (self.root / "alerts").is_dir():
+            found.append(Capability.ALERTS)
+        if (self.root / "traces").is_dir():
+            found.append(Capability.TOPOLOGY)
+        return found
+
+    async def check(self) -> Health:
+        started = time.perf_counter()
+        if not self.root.is_dir():
+            return Health(ok=False, detail=f"folder {self.root} does not exist")
+        present = sorted(self._present())
+        detail = f"{self.root}: {', '.join(present) if present else 'no known files'}"
+        return Health(ok=bool(present), detail=detail, latency_ms=(time.perf_counter() - started) * 1000)
+
+    async def aclose(self) -> None:
+        return None
+
+    async def _in_thread(self, read: Callable[[datetime], T]) -> T:
+        fetched_at = datetime.now(UTC)
+        return await anyio.to_thread.run_sync(read, fetched_at)
+
+    def _files(self, folder: str, *suffixes: str) -> list[Path]:
+        base = self.root / folder
+        return sorted(p for p in base.rglob("*") if p.is_file() and p.suffix in suffixes)
+
+    async def fetch_catalog(self) -> CatalogData:
+        return await self._in_thread(lambda at: read_catalog(self.root, self.root / "catalog", self.name, at))
+
+    async def fetch_oncall(self) -> OnCallData:
+        return await self._in_thread(lambda at: read_oncall(self.root / "oncall.yaml", self.root, self.name, at))
+
+    async def fetch_runbooks(self) -> Batch[Runbook]:
+        return await self._in_thread(lambda at: read_runbooks(self.root / "runbooks", self.root, self.name, at))
+
+    async def fetch_changes(self, since: datetime, until: datetime) -> Batch[Change]:
+        return await self._in_thread(
+            lambda at: read_changes(
+                self._files("changes", ".yaml", ".yml", ".json"), self.root, self.name, at, since, until
+            )
+        )
+
+    async def fetch_alerts(self) -> Batch[Alert]:
+        return await self._in_thread(lambda at: read_alerts(self._files("alerts", ".json"), self.root, self.name, at))
+
+    async def fetch_topology(self, since: datetime, until: datetime) -> Batch[Dependency]:
+        def read(at: datetime) -> Batch[Dependency]:
+            problems: list[Problem] = []
+            spans = read_spans(self._files("traces", ".json"), self.root, problems)
+            derived = derive_dependencies(spans, self.name, at, ref="traces/")
+            return Batch(records=derived.records, problems=tuple(problems))
+
+        return await self._in_thread(read)
