@@ -1,0 +1,112 @@
+"""One service, many names: the index that maps every name a source uses to one canonical id.
+
+Resolution order, strongest first: the canonical id itself, names/titles/entity refs a
+catalog gave, other systems' ids from annotations, the config alias map; then names
+normalised (case, separators, camelCase and a trailing "service"/"svc" ignored). A
+normalised key that fits several services resolves to none of them and says so.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from rapidfuzz import fuzz, process, utils
+
+Via = Literal["id", "name", "external-id", "alias", "normalised"]
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_SEPARATORS = re.compile(r"[^a-z0-9]+")
+_REF_PREFIX = re.compile(r"^[a-z]+:(?:[a-z0-9-]+/)?", re.IGNORECASE)
+_GENERIC_SUFFIXES = ("service", "svc")
+
+
+def normalise(name: str) -> str:
+    """`PaymentService`, `payment-svc`, `Payment Service`, `component:default/payment` → `payment`."""
+    text = _REF_PREFIX.sub("", name.strip())
+    tokens = [t for t in _SEPARATORS.split(_CAMEL.sub(" ", text).lower()) if t]
+    while len(tokens) > 1 and tokens[-1] in _GENERIC_SUFFIXES:
+        tokens.pop()
+    joined = "".join(tokens)
+    for suffix in _GENERIC_SUFFIXES:
+        if len(tokens) == 1 and joined.endswith(suffix) and len(joined) > len(suffix) + 1:
+            return joined[: -len(suffix)]
+    return joined
+
+
+@dataclass(frozen=True)
+class Alias:
+    source: str
+    name: str
+    via: Via
+
+
+@dataclass(frozen=True)
+class Resolution:
+    id: str | None
+    via: Via | None = None
+    ambiguous: tuple[str, ...] = ()
+
+
+@dataclass
+class ServiceIndex:
+    """Built once per snapshot; read-only afterwards."""
+
+    _exact: dict[str, set[str]] = field(default_factory=dict)
+    _exact_via: dict[str, Via] = field(default_factory=dict)
+    _normal: dict[str, set[str]] = field(default_factory=dict)
+    aliases: dict[str, list[Alias]] = field(default_factory=dict)
+    _choices: list[str] | None = None
+    _choice_ids: list[str] | None = None
+
+    def add(self, service_id: str, name: str, source: str, via: Via, *, listed: bool = True) -> None:
+        """Index `name` for `service_id`; `listed` names also show as aliases in answers."""
+        key = name.strip().lower()
+        if not key:
+            return
+        owners = self._exact.setdefault(key, set())
+        owners.add(service_id)
+        if self._exact_via.get(key) in (None, "normalised") or via == "id":
+            self._exact_via[key] = via
+        norm = normalise(name)
+        if norm:
+            self._normal.setdefault(norm, set()).add(service_id)
+        known = self.aliases.setdefault(service_id, [])
+        if listed and all(a.source != source or a.name.lower() != key for a in known):
+            known.append(Alias(source=source, name=name, via=via))
+        self._choices = None
+
+    def resolve(self, name: str) -> Resolution:
+        key = name.strip().lower()
+        owners = self._exact.get(key)
+        if owners is None and _REF_PREFIX.match(key):
+            owners = self._exact.get(_REF_PREFIX.sub("", key))
+        if owners:
+            if len(owners) == 1:
+                return Resolution(next(iter(owners)), self._exact_via[key] if key in self._exact_via else "name")
+            return Resolution(None, ambiguous=tuple(sorted(owners)))
+        norm = normalise(name)
+        candidates = self._normal.get(norm) if norm else None
+        if not candidates:
+            return Resolution(None)
+        if len(candidates) == 1:
+            return Resolution(next(iter(candidates)), "normalised")
+        return Resolution(None, ambiguous=tuple(sorted(candidates)))
+
+    def suggest(self, query: str, limit: int = 5) -> list[tuple[str, str, float]]:
+        """Closest known names: (service id, the name that matched, score 0–100)."""
+        if self._choices is None:
+            pairs = sorted((name, sid) for name, owners in self._exact.items() for sid in owners)
+            self._choices = [name for name, _ in pairs]
+            self._choice_ids = [sid for _, sid in pairs]
+        assert self._choice_ids is not None
+        matches = process.extract(
+            query.lower(), self._choices, scorer=fuzz.WRatio, processor=utils.default_process, limit=limit * 4
+        )
+        best: dict[str, tuple[str, str, float]] = {}
+        for name, score, position in matches:
+            service_id = self._choice_ids[position]
+            if service_id not in best or score > best[service_id][2]:
+                best[service_id] = (service_id, name, float(score))
+        return sorted(best.values(), key=lambda item: (-item[2], item[0]))[:limit]

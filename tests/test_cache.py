@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import anyio
+import pytest
+
+from opscontext_mcp.cache import SnapshotCache
+from opscontext_mcp.clock import Clock
+from opscontext_mcp.config import CacheSettings
+from opscontext_mcp.protocols import CatalogData
+from tests.fakes import FakeConnector, observed, service
+
+pytestmark = pytest.mark.anyio
+
+NOW = datetime(2026, 11, 27, 10, tzinfo=UTC)
+
+
+class ManualClock:
+    def __init__(self) -> None:
+        self.value = 1000.0
+
+    def __call__(self) -> float:
+        return self.value
+
+
+def make(*connectors: FakeConnector, ttl: float = 60, timeout: float = 5) -> tuple[SnapshotCache, ManualClock]:
+    ticks = ManualClock()
+    settings = CacheSettings(ttl_seconds=ttl, fetch_timeout_seconds=timeout)
+    return SnapshotCache(connectors, settings, Clock(NOW), monotonic=ticks), ticks
+
+
+def catalog() -> FakeConnector:
+    return FakeConnector("cat", catalog=CatalogData(services=(service("checkout"), service("payment"))))
+
+
+async def test_concurrent_first_requests_share_one_refresh() -> None:
+    connector = catalog()
+    cache, _ = make(connector)
+    results = []
+
+    async def ask() -> None:
+        results.append(await cache.get())
+
+    async with anyio.create_task_group() as group:
+        for _ in range(5):
+            group.start_soon(ask)
+    assert connector.calls == 1
+    assert cache.refresh_count == 1
+    assert all(r is results[0] for r in results)
+
+
+async def test_a_snapshot_is_reused_until_its_ttl_expires() -> None:
+    connector = catalog()
+    cache, ticks = make(connector, ttl=60)
+    first = await cache.get()
+    ticks.value += 59
+    assert await cache.get() is first
+    ticks.value += 2
+    assert await cache.get() is not first
+    assert connector.calls == 2
+
+
+async def test_a_failing_source_keeps_serving_its_last_good_data_marked_stale_and_recovers() -> None:
+    connector = catalog()
+    telemetry = FakeConnector("otel", topology=[observed("checkout", "payment")])
+    cache, _ = make(connector, telemetry)
+    await cache.refresh()
+    connector.fail_with = ConnectionError("503 Service Unavailable")
+    degraded = await cache.refresh()
+    assert sorted(degraded.services) == ["checkout", "payment"]
+    status = {s.source: s for s in degraded.statuses}
+    assert status["cat"].status == "stale" and status["cat"].error == "ConnectionError: 503 Service Unavailable"
+    assert status["cat"].fetched_at is not None and status["cat"].last_attempt_at >= status["cat"].fetched_at
+    assert status["otel"].status == "ok"
+    assert ("checkout", "payment") in degraded.graph.edges
+    connector.fail_with = None
+    recovered = await cache.refresh()
+    assert {s.source: s.status for s in recovered.statuses} == {"cat": "ok", "otel": "ok"}
+
+
+async def test_a_source_that_never_answered_is_failed_and_the_others_still_serve() -> None:
+    broken = FakeConnector("cat", catalog=CatalogData(services=(service("checkout"),)))
+    broken.fail_with = RuntimeError("boom")
+    cache, _ = make(broken, FakeConnector("otel", topology=[observed("a", "b")]))
+    snapshot = await cache.refresh()
+    assert {s.source: s.status for s in snapshot.statuses} == {"cat": "failed", "otel": "ok"}
+    assert ("a", "b") in snapshot.graph.edges
+
+
+async def test_a_hanging_source_times_out_instead_of_stalling_the_answer() -> None:
+    connector = catalog()
+    cache, _ = make(connector, timeout=0.05)
+    await cache.refresh()
+    connector.hang = True
+    with anyio.fail_after(5):
+        snapshot = await cache.refresh()
+    [status] = snapshot.statuses
+    assert status.status == "stale" and status.error == "no answer within 0.05 s"
+
+
+async def test_with_a_task_group_an_expired_snapshot_is_served_while_one_refresh_runs_behind() -> None:
+    connector = catalog()
+    cache, ticks = make(connector, ttl=60)
+    first = await cache.get()
+    ticks.value += 120
+    async with anyio.create_task_group() as group:
+        cache.attach(group)
+        assert await cache.get() is first
+        assert await cache.get() is first
+        with anyio.fail_after(5):
+            second = await cache.refresh()
+        cache.detach(group)
+    assert second is not first
+    assert connector.calls == 2

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from opscontext_mcp.model import Alert, Change
+from opscontext_mcp.snapshot import SnapshotInputs, build_snapshot
+from tests.fakes import declared, observed, prov, resource, service
+
+BUILT = datetime(2026, 11, 27, 10, tzinfo=UTC)
+
+
+def test_declared_and_observed_edges_for_one_pair_merge_into_one_edge_with_both_provenances() -> None:
+    inputs = SnapshotInputs(
+        built_at=BUILT,
+        services=[service("checkout"), service("payment")],
+        dependencies=[declared("component:default/checkout", "component:default/payment"), observed("checkoutservice", "PaymentService")],
+    )
+    snapshot = build_snapshot(inputs)
+    assert list(snapshot.graph.edges) == [("checkout", "payment")]
+    edge = snapshot.edge("checkout", "payment")
+    assert [d.provenance.source for d in edge.declared] == ["cat"]
+    assert [d.provenance.source for d in edge.observed] == ["otel"]
+    assert edge.traffic is not None and edge.traffic.stats.requests == 100
+
+
+def test_observed_endpoints_no_catalog_knows_become_observed_services() -> None:
+    snapshot = build_snapshot(SnapshotInputs(built_at=BUILT, services=[service("cart")], dependencies=[observed("cartservice", "redis-cart")]))
+    assert snapshot.services["redis-cart"].kind == "observed"
+    assert ("cart", "redis-cart") in snapshot.graph.edges
+
+
+def test_the_same_service_in_two_catalogs_is_one_service_and_owner_disagreement_is_a_conflict() -> None:
+    inputs = SnapshotInputs(
+        built_at=BUILT,
+        services=[
+            resource("orders-db", owner="group:default/team-platform"),
+            service("payment", external_ids={"pagerduty": "P7XK2"}),
+            resource("orders-database", source="cmdb", owner="group:default/team-checkout", title="Orders Database"),
+            service("payment-svc", source="cmdb", title="Payment Service"),
+            service("ledger", source="cmdb"),
+        ],
+        aliases={"orders-db": ["orders-database"]},
+    )
+    snapshot = build_snapshot(inputs)
+    assert sorted(snapshot.services) == ["ledger", "orders-db", "payment"]
+    assert [r.provenance.source for r in snapshot.services["payment"].records] == ["cat", "cmdb"]
+    assert snapshot.resolve("P7XK2").id == "payment"
+    assert snapshot.resolve("Payment Service").id == "payment"
+
+
+def test_aliases_join_records_that_names_alone_cannot() -> None:
+    inputs = SnapshotInputs(
+        built_at=BUILT,
+        services=[
+            resource("orders-db", owner="group:default/team-platform"),
+            resource("orders-database", source="cmdb", owner="group:default/team-checkout"),
+        ],
+        aliases={"orders-db": ["orders-database"]},
+    )
+    entry = build_snapshot(inputs).services["orders-db"]
+    assert entry.owner.name == "team-platform"
+    assert [(c.name, c.provenance.source) for c in entry.owner_conflicts] == [("team-checkout", "cmdb")]
+
+
+def test_names_nothing_resolves_are_reported_not_dropped() -> None:
+    inputs = SnapshotInputs(
+        built_at=BUILT,
+        services=[service("cart", owner="group:default/ghosts")],
+        changes=[Change(id="1", service="warehouse", kind="deploy", summary="s", at=BUILT, provenance=prov("ci"))],
+        alerts=[Alert(name="Down", service="cartservice", starts_at=BUILT, provenance=prov("am"))],
+        aliases={"nowhere": ["x"]},
+    )
+    snapshot = build_snapshot(inputs)
+    reported = {(u.what, u.name) for u in snapshot.unresolved}
+    assert reported == {("owner", "group:default/ghosts"), ("change service", "warehouse"), ("alias", "nowhere")}
+    assert snapshot.alerts[0].service_id == "cart"
+    assert snapshot.changes[0].service_id is None
