@@ -41,10 +41,22 @@ def declared(caller: str, callee: str, source: str = "cat") -> Dependency:
 
 def observed(caller: str, callee: str, requests: int = 100, errors: int = 0, source: str = "otel") -> Dependency:
     stats = TrafficStats(
-        requests=requests, errors=errors, window_start=datetime(2026, 11, 27, 9, tzinfo=UTC),
-        window_end=datetime(2026, 11, 27, 10, tzinfo=UTC), p50_ms=10.0, p95_ms=40.0, p99_ms=90.0,
+        requests=requests,
+        errors=errors,
+        window_start=datetime(2026, 11, 27, 9, tzinfo=UTC),
+        window_end=datetime(2026, 11, 27, 10, tzinfo=UTC),
+        p50_ms=10.0,
+        p95_ms=40.0,
+        p99_ms=90.0,
     )
-    return Dependency(caller=caller, callee=callee, kind=DependencyKind.OBSERVED, relation="calls", stats=stats, provenance=prov(source))
+    return Dependency(
+        caller=caller,
+        callee=callee,
+        kind=DependencyKind.OBSERVED,
+        relation="calls",
+        stats=stats,
+        provenance=prov(source),
+    )
 
 
 class FakeConnector:
@@ -64,8 +76,12 @@ class FakeConnector:
         self.catalog, self.topology, self.changes = catalog, topology, changes
         self.alerts, self.runbooks, self.oncall = alerts, runbooks, oncall
         present = {
-            Capability.CATALOG: catalog, Capability.TOPOLOGY: topology, Capability.CHANGES: changes,
-            Capability.ALERTS: alerts, Capability.RUNBOOKS: runbooks, Capability.ONCALL: oncall,
+            Capability.CATALOG: catalog,
+            Capability.TOPOLOGY: topology,
+            Capability.CHANGES: changes,
+            Capability.ALERTS: alerts,
+            Capability.RUNBOOKS: runbooks,
+            Capability.ONCALL: oncall,
         }
         self.capabilities = frozenset(c for c, v in present.items() if v is not None)
         self.fail_with: Exception | None = None

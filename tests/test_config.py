@@ -10,7 +10,9 @@ from opscontext_mcp.config import ConfigError, default_config_path, load_config,
 
 def test_env_references_are_replaced_and_defaults_apply(tmp_path: Path) -> None:
     raw = {
-        "connectors": [{"name": "c", "type": "files", "path": "${DATA_DIR}/x", "note": "${MISSING:-fallback}", "cost": "$$5"}],
+        "connectors": [
+            {"name": "c", "type": "files", "path": "${DATA_DIR}/x", "note": "${MISSING:-fallback}", "cost": "$$5"}
+        ],
     }
     config = parse_config(raw, base_dir=tmp_path, environ={"DATA_DIR": "/srv"})
     assert config.connectors[0]["path"] == "/srv/x"
@@ -50,7 +52,9 @@ def test_connector_entries_need_a_unique_name_and_a_type(tmp_path: Path) -> None
 
 
 def test_a_fixed_clock_must_carry_a_timezone(tmp_path: Path) -> None:
-    good = parse_config({"connectors": [{"name": "a", "type": "files"}], "now": "2026-11-27T10:00:00Z"}, base_dir=tmp_path)
+    good = parse_config(
+        {"connectors": [{"name": "a", "type": "files"}], "now": "2026-11-27T10:00:00Z"}, base_dir=tmp_path
+    )
     assert good.now == datetime(2026, 11, 27, 10, tzinfo=UTC)
     with pytest.raises(ConfigError) as caught:
         parse_config({"connectors": [{"name": "a", "type": "files"}], "now": "2026-11-27T10:00:00"}, base_dir=tmp_path)

@@ -13,7 +13,10 @@ def test_declared_and_observed_edges_for_one_pair_merge_into_one_edge_with_both_
     inputs = SnapshotInputs(
         built_at=BUILT,
         services=[service("checkout"), service("payment")],
-        dependencies=[declared("component:default/checkout", "component:default/payment"), observed("checkoutservice", "PaymentService")],
+        dependencies=[
+            declared("component:default/checkout", "component:default/payment"),
+            observed("checkoutservice", "PaymentService"),
+        ],
     )
     snapshot = build_snapshot(inputs)
     assert list(snapshot.graph.edges) == [("checkout", "payment")]
@@ -24,7 +27,9 @@ def test_declared_and_observed_edges_for_one_pair_merge_into_one_edge_with_both_
 
 
 def test_observed_endpoints_no_catalog_knows_become_observed_services() -> None:
-    snapshot = build_snapshot(SnapshotInputs(built_at=BUILT, services=[service("cart")], dependencies=[observed("cartservice", "redis-cart")]))
+    snapshot = build_snapshot(
+        SnapshotInputs(built_at=BUILT, services=[service("cart")], dependencies=[observed("cartservice", "redis-cart")])
+    )
     assert snapshot.services["redis-cart"].kind == "observed"
     assert ("cart", "redis-cart") in snapshot.graph.edges
 

@@ -36,13 +36,25 @@ def test_multi_document_files_and_api_relations_become_declared_dependencies(wri
             "catalog/shop.yaml": [
                 component("checkout", dependsOn=["resource:orders-db"], consumesApis=["payment-api"]),
                 component("payment", providesApis=["payment-api"]),
-                {"apiVersion": "backstage.io/v1alpha1", "kind": "API", "metadata": {"name": "payment-api"},
-                 "spec": {"type": "grpc", "lifecycle": "production", "owner": "team-x", "definition": "x"}},
-                {"apiVersion": "backstage.io/v1alpha1", "kind": "Resource", "metadata": {"name": "orders-db"},
-                 "spec": {"type": "database", "owner": "team-x"}},
+                {
+                    "apiVersion": "backstage.io/v1alpha1",
+                    "kind": "API",
+                    "metadata": {"name": "payment-api"},
+                    "spec": {"type": "grpc", "lifecycle": "production", "owner": "team-x", "definition": "x"},
+                },
+                {
+                    "apiVersion": "backstage.io/v1alpha1",
+                    "kind": "Resource",
+                    "metadata": {"name": "orders-db"},
+                    "spec": {"type": "database", "owner": "team-x"},
+                },
                 component("web", dependencyOf=[]),
-                {"apiVersion": "backstage.io/v1alpha1", "kind": "Resource", "metadata": {"name": "cdn"},
-                 "spec": {"type": "cdn", "owner": "team-x", "dependencyOf": ["component:web"]}},
+                {
+                    "apiVersion": "backstage.io/v1alpha1",
+                    "kind": "Resource",
+                    "metadata": {"name": "cdn"},
+                    "spec": {"type": "cdn", "owner": "team-x", "dependencyOf": ["component:web"]},
+                },
             ]
         }
     )
@@ -74,7 +86,9 @@ def test_bad_entities_are_reported_and_the_rest_is_kept(write_tree: Callable[...
     reasons = {p.location: p.reason for p in data.problems}
     assert "invalid Component name 'not valid'" in reasons["catalog/bad-name.yaml"]
     assert reasons["catalog/broken.yaml"].startswith("not valid YAML")
-    assert "duplicate entity component:default/good" in reasons["catalog/good.yaml"] + reasons.get("catalog/dup.yaml", "")
+    assert "duplicate entity component:default/good" in reasons["catalog/good.yaml"] + reasons.get(
+        "catalog/dup.yaml", ""
+    )
     assert "kind 'Gadget' is not used" in reasons["catalog/odd.yaml"]
     assert reasons["catalog/scalar.yaml"].startswith("expected an entity mapping")
 
@@ -83,8 +97,19 @@ def test_location_targets_are_followed_inside_the_root_only(write_tree: Callable
     root = write_tree(
         {
             "catalog/catalog-info.yaml": [
-                {"apiVersion": "backstage.io/v1alpha1", "kind": "Location", "metadata": {"name": "all"},
-                 "spec": {"targets": ["../extra/more.yaml", "./missing.yaml", "../../../etc/passwd", "https://example.com/x.yaml"]}}
+                {
+                    "apiVersion": "backstage.io/v1alpha1",
+                    "kind": "Location",
+                    "metadata": {"name": "all"},
+                    "spec": {
+                        "targets": [
+                            "../extra/more.yaml",
+                            "./missing.yaml",
+                            "../../../etc/passwd",
+                            "https://example.com/x.yaml",
+                        ]
+                    },
+                }
             ],
             "extra/more.yaml": [component("from-location")],
         }
@@ -107,12 +132,23 @@ def test_groups_users_tier_vendor_and_external_ids_are_read(write_tree: Callable
         {
             "catalog/all.yaml": [
                 service,
-                {"apiVersion": "backstage.io/v1alpha1", "kind": "Group", "metadata": {"name": "team-x",
-                 "annotations": {"slack.com/channel-name": "#team-x"}},
-                 "spec": {"type": "team", "profile": {"displayName": "Team X", "email": "x@example.com"}, "children": [],
-                          "members": ["ann"]}},
-                {"apiVersion": "backstage.io/v1alpha1", "kind": "User", "metadata": {"name": "Bob"},
-                 "spec": {"profile": {"displayName": "Bob B"}, "memberOf": ["team-x"]}},
+                {
+                    "apiVersion": "backstage.io/v1alpha1",
+                    "kind": "Group",
+                    "metadata": {"name": "team-x", "annotations": {"slack.com/channel-name": "#team-x"}},
+                    "spec": {
+                        "type": "team",
+                        "profile": {"displayName": "Team X", "email": "x@example.com"},
+                        "children": [],
+                        "members": ["ann"],
+                    },
+                },
+                {
+                    "apiVersion": "backstage.io/v1alpha1",
+                    "kind": "User",
+                    "metadata": {"name": "Bob"},
+                    "spec": {"profile": {"displayName": "Bob B"}, "memberOf": ["team-x"]},
+                },
             ]
         }
     )
@@ -134,7 +170,9 @@ def test_the_public_backstage_example_catalog_loads_with_its_real_flaws(tmp_path
     assert owners["artist-lookup"] == "group:default/team-a"
     assert owners["different-namespace"] == "group:default/team-a"
     assert owners["petstore"] == "group:default/sre"
-    assert ("component:default/artist-lookup", "resource:default/artists-db") in {(d.caller, d.callee) for d in data.dependencies}
+    assert ("component:default/artist-lookup", "resource:default/artists-db") in {
+        (d.caller, d.callee) for d in data.dependencies
+    }
     problems = [p.reason for p in data.problems]
     assert any("invalid Component name 'invalid component'" in p for p in problems)
     assert any("./all-ai-resources.yaml does not exist" in p for p in problems)

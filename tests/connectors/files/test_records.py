@@ -13,13 +13,30 @@ def test_changes_inside_the_window_are_kept_and_bad_records_reported(write_tree:
     root = write_tree(
         {
             "changes/day.yaml": [
-                {"id": "c1", "service": "payment", "kind": "deploy", "summary": "v2", "at": "2026-11-27T09:38:00Z", "version": 2.14},
+                {
+                    "id": "c1",
+                    "service": "payment",
+                    "kind": "deploy",
+                    "summary": "v2",
+                    "at": "2026-11-27T09:38:00Z",
+                    "version": 2.14,
+                },
                 {"id": "c2", "service": "payment", "kind": "rollout", "summary": "?", "at": "2026-11-27T09:00:00Z"},
                 {"id": "c3", "service": "cart", "kind": "config", "summary": "old", "at": "2026-11-01T09:00:00Z"},
                 {"id": "c4", "service": "cart", "kind": "config", "summary": "naive", "at": "2026-11-27T09:00:00"},
                 "not a mapping",
             ],
-            "changes/more.json": {"changes": [{"id": 7, "service": "cart", "kind": "infra", "summary": "node pool", "at": "2026-11-27T08:00:00+00:00"}]},
+            "changes/more.json": {
+                "changes": [
+                    {
+                        "id": 7,
+                        "service": "cart",
+                        "kind": "infra",
+                        "summary": "node pool",
+                        "at": "2026-11-27T08:00:00+00:00",
+                    }
+                ]
+            },
             "changes/bad.yaml": "- [",
         }
     )
@@ -39,15 +56,33 @@ def test_alertmanager_alerts_keep_state_silences_and_the_service_label(write_tre
     root = write_tree(
         {
             "alerts/am.json": [
-                {"labels": {"alertname": "PaymentLatencyHigh", "service": "paymentservice", "severity": "critical"},
-                 "annotations": {"summary": "p99 > 2s"}, "startsAt": "2026-11-27T09:41:30.000Z", "endsAt": "2026-11-27T10:04:30Z",
-                 "fingerprint": "a1", "generatorURL": "http://prom/graph", "status": {"state": "active", "silencedBy": [], "inhibitedBy": []}},
-                {"labels": {"alertname": "ShippingSlow", "job": "shipping"}, "annotations": {},
-                 "startsAt": "2026-11-27T08:55:00Z", "status": {"state": "suppressed", "silencedBy": ["s-1"], "inhibitedBy": []}},
+                {
+                    "labels": {"alertname": "PaymentLatencyHigh", "service": "paymentservice", "severity": "critical"},
+                    "annotations": {"summary": "p99 > 2s"},
+                    "startsAt": "2026-11-27T09:41:30.000Z",
+                    "endsAt": "2026-11-27T10:04:30Z",
+                    "fingerprint": "a1",
+                    "generatorURL": "http://prom/graph",
+                    "status": {"state": "active", "silencedBy": [], "inhibitedBy": []},
+                },
+                {
+                    "labels": {"alertname": "ShippingSlow", "job": "shipping"},
+                    "annotations": {},
+                    "startsAt": "2026-11-27T08:55:00Z",
+                    "status": {"state": "suppressed", "silencedBy": ["s-1"], "inhibitedBy": []},
+                },
                 {"labels": {"severity": "page"}, "startsAt": "2026-11-27T09:00:00Z"},
             ],
-            "alerts/webhook.json": {"alerts": [{"status": "firing", "labels": {"alertname": "X", "app": "cart"},
-                                                "startsAt": "2026-11-27T09:00:00Z", "endsAt": "0001-01-01T00:00:00Z"}]},
+            "alerts/webhook.json": {
+                "alerts": [
+                    {
+                        "status": "firing",
+                        "labels": {"alertname": "X", "app": "cart"},
+                        "startsAt": "2026-11-27T09:00:00Z",
+                        "endsAt": "0001-01-01T00:00:00Z",
+                    }
+                ]
+            },
         }
     )
     batch = read_alerts(sorted((root / "alerts").iterdir()), root, "am", AT)

@@ -72,4 +72,7 @@ def test_broken_front_matter_is_reported_and_other_runbooks_load(write_tree: Cal
     reasons = {p.location: p.reason for p in batch.problems}
     assert reasons["runbooks/yaml.md"].startswith("front matter is not valid YAML")
     assert reasons["runbooks/list.md"].startswith("front matter must be a mapping")
-    assert reasons["runbooks/date.md"] == "front matter last_exercised: expected a date like 2026-11-01, got 'last tuesday'"
+    assert (
+        reasons["runbooks/date.md"]
+        == "front matter last_exercised: expected a date like 2026-11-01, got 'last tuesday'"
+    )

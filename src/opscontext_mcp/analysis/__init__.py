@@ -1,0 +1,1 @@
+"""Pure functions over a snapshot: no I/O, `now` always passed in."""

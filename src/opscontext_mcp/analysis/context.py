@@ -1,0 +1,162 @@
+"""Everything about one service in one answer, each section saying where it came from."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from opscontext_mcp.analysis.changes import changes_near
+from opscontext_mcp.analysis.common import freshness
+from opscontext_mcp.analysis.ownership import escalation_view, on_call, owner_view, policy_for
+from opscontext_mcp.analysis.runbooks import match_runbooks
+from opscontext_mcp.analysis.topology import neighbour_views
+from opscontext_mcp.protocols import Capability
+from opscontext_mcp.replies import (
+    AlertSection,
+    AlertView,
+    AliasView,
+    ChangeSection,
+    NeighbourSection,
+    OwnershipSection,
+    RunbookPick,
+    SectionNote,
+    SectionStatus,
+    ServiceContextReply,
+    ServiceSummary,
+)
+from opscontext_mcp.snapshot import ResolvedAlert, ServiceEntry, Snapshot
+
+NEIGHBOURS_SHOWN = 10
+CHANGES_SHOWN = 10
+CHANGE_WINDOW_HOURS = 24.0
+CHANGE_DEPTH = 2
+ALERTS_SHOWN = 10
+CONSULTED = (
+    Capability.CATALOG,
+    Capability.ONCALL,
+    Capability.TOPOLOGY,
+    Capability.CHANGES,
+    Capability.ALERTS,
+    Capability.RUNBOOKS,
+)
+
+
+def section_status(snapshot: Snapshot, has_items: bool, *capabilities: Capability) -> tuple[SectionStatus, str | None]:
+    degraded = [s for s in snapshot.statuses_for(*capabilities) if s.status != "ok"]
+    if degraded:
+        names = ", ".join(f"{s.source} ({s.status}: {s.error})" for s in degraded)
+        return "degraded", f"partial: {names}"
+    if not any(c in snapshot.capabilities_present for c in capabilities):
+        return "not_available", f"no configured source provides {' or '.join(capabilities)}"
+    return ("ok" if has_items else "empty"), None
+
+
+def is_active(item: ResolvedAlert, now: datetime) -> bool:
+    alert = item.alert
+    return alert.state != "resolved" and alert.starts_at <= now and (alert.ends_at is None or alert.ends_at > now)
+
+
+def alert_view(item: ResolvedAlert, now: datetime) -> AlertView:
+    alert = item.alert
+    return AlertView(
+        name=alert.name,
+        service=item.service_id or alert.service,
+        severity=alert.severity,
+        state=alert.state,
+        starts_at=alert.starts_at,
+        minutes_firing=int((now - alert.starts_at).total_seconds() // 60),
+        summary=alert.summary,
+        link=alert.link,
+        provenance=alert.provenance,
+    )
+
+
+def summary(entry: ServiceEntry, snapshot: Snapshot) -> ServiceSummary:
+    owner = entry.owner
+    return ServiceSummary(
+        id=entry.id,
+        kind=entry.kind.value,
+        title=entry.title,
+        tier=entry.tier,
+        owner=owner.name if owner else None,
+        description=entry.description,
+        type=entry.type,
+        lifecycle=entry.lifecycle,
+        system=entry.system,
+        vendor=entry.vendor or (v.name if (v := snapshot.vendor_by_service.get(entry.id)) else None),
+        aliases=[AliasView(source=a.source, name=a.name, via=a.via) for a in snapshot.index.aliases.get(entry.id, [])],
+        provenance=[r.provenance for r in entry.records],
+    )
+
+
+def ownership_section(snapshot: Snapshot, entry: ServiceEntry, now: datetime) -> OwnershipSection:
+    now_on_call, next_on_call = on_call(snapshot, entry, now)
+    policy = policy_for(snapshot, entry)
+    status, note = section_status(snapshot, entry.owner is not None, Capability.CATALOG, Capability.ONCALL)
+    if entry.owner is None and status == "empty":
+        note = "no catalog names an owner for this service"
+    return OwnershipSection(
+        status=status,
+        note=note,
+        owner=owner_view(snapshot, entry.owner) if entry.owner else None,
+        conflicts=[owner_view(snapshot, claim) for claim in entry.owner_conflicts],
+        on_call_now=now_on_call,
+        on_call_next=next_on_call,
+        escalation=escalation_view(snapshot, policy, now) if policy else None,
+    )
+
+
+def service_context(snapshot: Snapshot, entry: ServiceEntry, now: datetime) -> ServiceContextReply:
+    sections: dict[str, NeighbourSection] = {}
+    for direction in ("dependencies", "dependents"):
+        items, total = neighbour_views(snapshot, entry, direction, depth=1, limit=NEIGHBOURS_SHOWN)  # type: ignore[arg-type]
+        status, note = section_status(snapshot, bool(items), Capability.CATALOG, Capability.TOPOLOGY)
+        sections[direction] = NeighbourSection(status=status, note=note, items=items, total=total)
+
+    since = now - timedelta(hours=CHANGE_WINDOW_HOURS)
+    changes, change_total, _ = changes_near(snapshot, entry, since, now, CHANGE_DEPTH, None, now, CHANGES_SHOWN)
+    status, note = section_status(snapshot, bool(changes), Capability.CHANGES)
+
+    watched = (entry.id, *snapshot.graph.succ[entry.id])
+    active = [item for sid in watched for item in snapshot.alerts_by_service.get(sid, ()) if is_active(item, now)]
+    active.sort(key=lambda item: (item.service_id != entry.id, item.alert.starts_at))
+    alert_status, alert_note = section_status(snapshot, bool(active), Capability.ALERTS)
+
+    own_alerts = [item.alert for item in active if item.service_id == entry.id]
+    best, candidates = match_runbooks(
+        snapshot,
+        now,
+        service_ids=(entry.id,),
+        alert_names=tuple(a.name for a in own_alerts),
+        query_text=" ".join(f"{a.name} {a.summary or ''}" for a in own_alerts),
+        limit=1,
+    )
+    runbook_status, runbook_note = section_status(snapshot, bool(best), Capability.RUNBOOKS)
+    if runbook_status == "empty":
+        runbook_note = "no runbook covers this service or its firing alerts"
+
+    return ServiceContextReply(
+        service=summary(entry, snapshot),
+        ownership=ownership_section(snapshot, entry, now),
+        dependencies=sections["dependencies"],
+        dependents=sections["dependents"],
+        changes=ChangeSection(
+            status=status,
+            note=note or f"this service and its dependencies up to {CHANGE_DEPTH} hops",
+            window_hours=CHANGE_WINDOW_HOURS,
+            items=changes,
+            total=change_total,
+        ),
+        alerts=AlertSection(
+            status=alert_status,
+            note=alert_note
+            or "firing on this service and its direct dependencies; root-cause grouping is not available yet",
+            items=[alert_view(item, now) for item in active[:ALERTS_SHOWN]],
+            total=len(active),
+        ),
+        runbook=RunbookPick(
+            status=runbook_status, note=runbook_note, best=best[0] if best else None, candidates=candidates
+        ),
+        slo=SectionNote(status="not_available", note="SLO status is not available yet in this version"),
+        incidents=SectionNote(status="not_available", note="open incidents are not available yet in this version"),
+        freshness=freshness(snapshot, now, *CONSULTED),
+    )

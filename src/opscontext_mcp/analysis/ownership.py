@@ -1,0 +1,157 @@
+"""Who owns a service, who is on call for it now and next, and its escalation path."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from opscontext_mcp.model import EscalationPolicy, Schedule, Shift
+from opscontext_mcp.replies import (
+    EscalationView,
+    LevelView,
+    OnCallView,
+    OwnerView,
+    PersonView,
+    TargetView,
+    TeamView,
+)
+from opscontext_mcp.snapshot import OwnerClaim, ServiceEntry, Snapshot
+
+MEMBERS_SHOWN = 8
+
+
+def person_view(snapshot: Snapshot, name: str) -> PersonView:
+    person = snapshot.people.get(name.lower())
+    if person is None:
+        return PersonView(name=name)
+    return PersonView(name=person.name, display_name=person.display_name, email=person.email, phone=person.phone)
+
+
+def team_view(snapshot: Snapshot, name: str) -> TeamView:
+    key = name.lower()
+    team = snapshot.teams.get(key)
+    members = snapshot.team_members.get(key, ())
+    shown = [person_view(snapshot, member) for member in members[:MEMBERS_SHOWN]]
+    if team is None:
+        return TeamView(name=name, members=shown, members_total=len(members))
+    return TeamView(
+        name=team.name,
+        title=team.title,
+        email=team.email,
+        chat_channel=team.chat_channel,
+        members=shown,
+        members_total=len(members),
+    )
+
+
+def owner_view(snapshot: Snapshot, claim: OwnerClaim) -> OwnerView:
+    if claim.kind == "user":
+        return OwnerView(
+            kind="user", name=claim.name, person=person_view(snapshot, claim.name), provenance=claim.provenance
+        )
+    return OwnerView(
+        kind=claim.kind, name=claim.name, team=team_view(snapshot, claim.name), provenance=claim.provenance
+    )
+
+
+def shift_at(schedule: Schedule, at: datetime) -> Shift | None:
+    return next((s for s in schedule.shifts if s.start <= at < s.end), None)
+
+
+def next_shift(schedule: Schedule, at: datetime) -> Shift | None:
+    """The first shift after the one running at `at` (or after `at`, if none runs)."""
+    current = shift_at(schedule, at)
+    boundary = current.end if current else at
+    return next(
+        (s for s in schedule.shifts if s.start >= boundary and (current is None or s.user != current.user)), None
+    )
+
+
+def owning_team(entry: ServiceEntry) -> str | None:
+    owner = entry.owner
+    return owner.name if owner and owner.kind == "group" else None
+
+
+def on_call(snapshot: Snapshot, entry: ServiceEntry, at: datetime) -> tuple[list[OnCallView], list[OnCallView]]:
+    """(on call now, on call next) across the owning team's schedules."""
+    team = owning_team(entry)
+    if team is None:
+        return [], []
+    now_views, next_views = [], []
+    for schedule in snapshot.schedules_by_team.get(team.lower(), ()):
+        for shift, bucket in ((shift_at(schedule, at), now_views), (next_shift(schedule, at), next_views)):
+            if shift is not None:
+                bucket.append(
+                    OnCallView(
+                        schedule=schedule.name,
+                        person=person_view(snapshot, shift.user),
+                        start=shift.start,
+                        end=shift.end,
+                        provenance=schedule.provenance,
+                    )
+                )
+    return now_views, next_views
+
+
+def policy_for(snapshot: Snapshot, entry: ServiceEntry) -> EscalationPolicy | None:
+    """A policy naming the service wins over one that applies to its owning team."""
+    named = snapshot.policy_by_service.get(entry.id)
+    if named is not None:
+        return named
+    team = owning_team(entry)
+    return snapshot.policy_by_team.get(team.lower()) if team else None
+
+
+def escalation_view(snapshot: Snapshot, policy: EscalationPolicy, started_at: datetime) -> EscalationView:
+    """The policy's levels, with schedule targets resolved to who holds them when each level applies."""
+    levels = []
+    for number, level in enumerate(policy.levels, start=1):
+        applies_at = started_at.timestamp() + level.after_minutes * 60
+        targets = []
+        for target in level.targets:
+            if target.kind == "schedule":
+                schedule = snapshot.schedules.get(target.name)
+                shift = shift_at(schedule, datetime.fromtimestamp(applies_at, started_at.tzinfo)) if schedule else None
+                person = person_view(snapshot, shift.user) if shift else None
+                targets.append(
+                    TargetView(
+                        kind="schedule",
+                        name=target.name,
+                        display=f"on call for {target.name}"
+                        + (f": {person.display_name or person.name}" if person else " (nobody)"),
+                        contact=(person.phone or person.email) if person else None,
+                        on_call=person,
+                    )
+                )
+            elif target.kind == "user":
+                person = person_view(snapshot, target.name)
+                targets.append(
+                    TargetView(
+                        kind="user",
+                        name=target.name,
+                        display=person.display_name or person.name,
+                        contact=person.phone or person.email,
+                    )
+                )
+            elif target.kind == "team":
+                team = team_view(snapshot, target.name)
+                targets.append(
+                    TargetView(
+                        kind="team",
+                        name=target.name,
+                        display=team.title or team.name,
+                        contact=team.chat_channel or team.email,
+                    )
+                )
+            else:
+                vendor = snapshot.vendors.get(target.name)
+                contact = vendor.contact if vendor else None
+                targets.append(
+                    TargetView(
+                        kind="vendor",
+                        name=target.name,
+                        display=f"vendor {target.name}",
+                        contact=(contact.bridge or contact.phone or contact.support_portal) if contact else None,
+                    )
+                )
+        levels.append(LevelView(level=number, after_minutes=level.after_minutes, targets=targets))
+    return EscalationView(policy=policy.name, levels=levels, provenance=policy.provenance)

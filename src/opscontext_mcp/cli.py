@@ -1,0 +1,152 @@
+"""`opscontext-mcp serve|check`. The only module that reads argv and the environment."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from collections.abc import Sequence
+from datetime import datetime
+
+import anyio
+
+from opscontext_mcp import __version__
+from opscontext_mcp.cache import SnapshotCache
+from opscontext_mcp.clock import Clock
+from opscontext_mcp.config import AppConfig, ConfigError, load_config
+from opscontext_mcp.protocols import Connector, Health
+from opscontext_mcp.registry import build_connectors
+from opscontext_mcp.server import build_server
+from opscontext_mcp.transports import TOKEN_ENV_VAR, UnsafeBinding, http_app, serve_http
+
+SHOWN_PROBLEMS = 30
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=os.environ.get("OPSCONTEXT_LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        config = load_config(args.config)
+        if args.command == "check":
+            return anyio.run(check, config)
+        return serve(config, args)
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    except UnsafeBinding as exc:
+        print(f"opscontext-mcp: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="opscontext-mcp", description="Operational context for incident response, over MCP."
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve_cmd = commands.add_parser("serve", help="run the MCP server (stdio by default)")
+    serve_cmd.add_argument("--config", help="config file (default: $OPSCONTEXT_CONFIG, else the bundled demo)")
+    serve_cmd.add_argument("--transport", choices=("stdio", "sse", "http"), default="stdio")
+    serve_cmd.add_argument("--host", default="127.0.0.1", help="HTTP/SSE bind address (default 127.0.0.1)")
+    serve_cmd.add_argument("--port", type=int, default=8000)
+    serve_cmd.add_argument("--now", type=_timestamp, help="fixed clock for replaying a recorded incident (RFC 3339)")
+    serve_cmd.add_argument(
+        "--stateless", action="store_true", help="HTTP: stateless JSON responses, for replicas behind a load balancer"
+    )
+    check_cmd = commands.add_parser("check", help="validate the config and probe every connector")
+    check_cmd.add_argument("--config", help="config file (default: $OPSCONTEXT_CONFIG, else the bundled demo)")
+    return parser
+
+
+def _timestamp(value: str) -> datetime:
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError("expected an RFC 3339 time with a timezone, e.g. 2026-11-27T10:00:00Z")
+    return moment
+
+
+def serve(config: AppConfig, args: argparse.Namespace) -> int:
+    server = build_server(config, now=args.now)
+    if args.transport == "stdio":
+        server.run("stdio")
+        return 0
+    token = os.environ.get(TOKEN_ENV_VAR) or None
+    app = http_app(server, args.transport, args.host, token, stateless=args.stateless)
+    path = "/sse" if args.transport == "sse" else "/mcp"
+    logging.getLogger("opscontext_mcp").info(
+        "serving %s on http://%s:%d%s (%s)",
+        args.transport,
+        args.host,
+        args.port,
+        path,
+        "token required" if token else "no token",
+    )
+    serve_http(app, args.host, args.port)
+    return 0
+
+
+async def check(config: AppConfig) -> int:
+    """Probe each connector, then build one snapshot and report what it could not use."""
+    connectors = build_connectors(config)
+    rows = [("source", "type", "capabilities", "status", "ms", "detail")]
+    healthy = True
+    types = {entry["name"]: entry["type"] for entry in config.connectors}
+    for connector in connectors:
+        health = await _probe(connector, config.cache.fetch_timeout_seconds)
+        healthy &= health.ok
+        rows.append(
+            (
+                connector.name,
+                types[connector.name],
+                ",".join(sorted(connector.capabilities)) or "-",
+                "ok" if health.ok else "FAIL",
+                f"{health.latency_ms:.0f}" if health.latency_ms is not None else "-",
+                health.detail,
+            )
+        )
+    _print_table(rows)
+    cache = SnapshotCache(connectors, config.cache, Clock(config.now), config.aliases)
+    started = time.perf_counter()
+    snapshot = await cache.refresh()
+    elapsed = (time.perf_counter() - started) * 1000
+    failing = [s for s in snapshot.statuses if s.status != "ok"]
+    print(
+        f"\nsnapshot in {elapsed:.0f} ms: {len(snapshot.services)} services, {snapshot.graph.number_of_edges()} edges, "
+        f"{len(snapshot.runbooks)} runbooks, {len(snapshot.changes)} changes, {len(snapshot.alerts)} alerts; "
+        f"{len(snapshot.problems)} problems, {len(snapshot.unresolved)} unresolved names"
+    )
+    for status in failing:
+        print(f"  FAIL {status.source} ({status.capability}): {status.error}")
+    for item in snapshot.problems[:SHOWN_PROBLEMS]:
+        print(f"  {item.problem.severity:7} {item.source}: {item.problem.location}: {item.problem.reason}")
+    for item in snapshot.unresolved[: max(SHOWN_PROBLEMS - len(snapshot.problems), 0)]:
+        print(f"  unresolved {item.source}: {item.what} {item.name!r}: {item.reason}")
+    hidden = len(snapshot.problems) + len(snapshot.unresolved) - SHOWN_PROBLEMS
+    if hidden > 0:
+        print(f"  … and {hidden} more (read opscontext://sources for all)")
+    for connector in connectors:
+        await connector.aclose()
+    return 0 if healthy and not failing else 1
+
+
+async def _probe(connector: Connector, timeout: float) -> Health:
+    try:
+        with anyio.fail_after(timeout):
+            return await connector.check()
+    except TimeoutError:
+        return Health(ok=False, detail=f"no answer within {timeout:g} s")
+    except Exception as exc:  # a probe that raises is a failing source, reported like one
+        return Health(ok=False, detail=f"{type(exc).__name__}: {exc}")
+
+
+def _print_table(rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1])

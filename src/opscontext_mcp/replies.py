@@ -1,0 +1,369 @@
+"""What the tools return. Field names are the documentation; schemas are kept compact on purpose."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal, get_args, get_origin
+
+from pydantic import BaseModel, ConfigDict
+
+from opscontext_mcp.model import Provenance
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [model for arg in get_args(annotation) for model in _models_in(arg)]
+
+
+def signature(model: type[BaseModel], depth: int = 0) -> str:
+    """`{a, b: {c, d}, e: [{f}]}`: the keys of a nested record, compact enough for tools/list."""
+    parts = []
+    for name, info in model.model_fields.items():
+        nested = _models_in(info.annotation)
+        if not nested:
+            parts.append(name)
+            continue
+        inner = signature(nested[0], depth + 1) if depth < 1 else "{…}"
+        is_list = get_origin(info.annotation) is list or any(get_origin(a) is list for a in get_args(info.annotation))
+        parts.append(f"{name}: [{inner}]" if is_list else f"{name}: {inner}")
+    return "{" + ", ".join(parts) + "}"
+
+
+def tidy(prop: dict[str, Any]) -> None:
+    """No generated title, no null default, `anyOf [X, null]` folded into `type: [X, "null"]`."""
+    prop.pop("title", None)
+    if prop.get("default", 0) is None:
+        del prop["default"]
+    options = prop.get("anyOf")
+    if isinstance(options, list) and len(options) == 2 and {"type": "null"} in options:
+        other = next(o for o in options if o != {"type": "null"})
+        if isinstance(other.get("type"), str):
+            del prop["anyOf"]
+            prop.update(other)
+            prop["type"] = [other["type"], "null"]
+
+
+def _compact(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    """Top-level keys typed, nested records named by their keys; no titles, no null noise."""
+    schema.pop("title", None)
+    described_as: dict[type[BaseModel], str] = {}
+    for name, prop in schema.get("properties", {}).items():
+        field = model.model_fields.get(name)
+        nested = _models_in(field.annotation) if field else []
+        if nested:
+            is_list = prop.get("type") == "array" or "items" in prop
+            seen = described_as.setdefault(nested[0], name)
+            shape = signature(nested[0]) if seen == name else f"same keys as {seen}"
+            nullable = type(None) in get_args(field.annotation)
+            described = {"type": ["object", "null"] if nullable and not is_list else "object", "description": shape}
+            prop.clear()
+            prop.update(
+                {"type": ["array", "null"] if nullable else "array", "items": described} if is_list else described
+            )
+            continue
+        tidy(prop)
+
+
+class Reply(BaseModel):
+    model_config = ConfigDict(json_schema_extra=_compact)
+
+
+SectionStatus = Literal["ok", "empty", "degraded", "not_available"]
+
+
+class SourceState(Reply):
+    source: str
+    capability: str
+    status: Literal["ok", "stale", "failed"]
+    fetched_at: datetime | None
+    age_seconds: int | None
+    error: str | None = None
+
+
+class Freshness(Reply):
+    """Which sources this answer consulted, how old their data is, and what is degraded."""
+
+    as_of: datetime
+    snapshot_age_seconds: int
+    sources: list[SourceState]
+    warnings: list[str] = []
+
+
+class ServiceRef(Reply):
+    id: str
+    kind: str
+    title: str | None = None
+    tier: int | None = None
+    owner: str | None = None
+
+
+class AliasView(Reply):
+    source: str
+    name: str
+    via: str
+
+
+class ServiceMatch(ServiceRef):
+    score: float
+    matched: str
+    via: str
+    aliases: list[AliasView]
+
+
+class FindServiceReply(Reply):
+    query: str
+    resolved: str | None
+    """The canonical id when the query names exactly one service."""
+    matches: list[ServiceMatch]
+    freshness: Freshness
+
+
+class PersonView(Reply):
+    name: str
+    display_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+class TeamView(Reply):
+    name: str
+    title: str | None = None
+    email: str | None = None
+    chat_channel: str | None = None
+    members: list[PersonView] = []
+    members_total: int = 0
+
+
+class OwnerView(Reply):
+    kind: str
+    name: str
+    team: TeamView | None = None
+    person: PersonView | None = None
+    provenance: Provenance
+
+
+class OnCallView(Reply):
+    schedule: str
+    person: PersonView
+    start: datetime
+    end: datetime
+    provenance: Provenance
+
+
+class TargetView(Reply):
+    kind: str
+    name: str
+    display: str
+    contact: str | None = None
+    on_call: PersonView | None = None
+    """For a schedule target: who holds it at the moment the level applies."""
+
+
+class LevelView(Reply):
+    level: int
+    after_minutes: int
+    targets: list[TargetView]
+
+
+class EscalationView(Reply):
+    policy: str
+    levels: list[LevelView]
+    provenance: Provenance
+
+
+class OwnershipReply(Reply):
+    service: ServiceRef
+    owner: OwnerView | None
+    conflicts: list[OwnerView]
+    """Other sources' owners that disagree with `owner` (the highest-precedence source)."""
+    on_call_now: list[OnCallView]
+    on_call_next: list[OnCallView]
+    escalation: EscalationView | None
+    notes: list[str] = []
+    freshness: Freshness
+
+
+class ChangeView(Reply):
+    id: str
+    service: str
+    kind: str
+    summary: str
+    at: datetime
+    minutes_before_now: int
+    hop: int | None
+    """0 = the service itself, 1 = a direct dependency, …; null when no service was asked for."""
+    path: list[str] = []
+    author: str | None = None
+    version: str | None = None
+    risk: str | None = None
+    link: str | None = None
+    provenance: Provenance
+
+
+class ChangesReply(Reply):
+    service: str | None
+    since: datetime
+    until: datetime
+    depth: int
+    changes: list[ChangeView]
+    total: int
+    truncated: bool
+    by_kind: dict[str, int]
+    freshness: Freshness
+
+
+class TrafficView(Reply):
+    requests: int
+    per_second: float
+    error_ratio: float
+    p50_ms: float | None = None
+    p95_ms: float | None = None
+    p99_ms: float | None = None
+    window_start: datetime
+    window_end: datetime
+    source: str
+
+
+class EdgeView(Reply):
+    declared: bool
+    observed: bool
+    relations: list[str]
+    provenance: list[Provenance]
+    traffic: TrafficView | None = None
+
+
+class NeighbourView(ServiceRef):
+    hop: int
+    via: str | None = None
+    """The service it is reached through, when hop > 1."""
+    edge: EdgeView
+
+
+class NeighboursReply(Reply):
+    service: str
+    depth: int
+    dependencies: list[NeighbourView]
+    dependencies_total: int
+    dependents: list[NeighbourView]
+    dependents_total: int
+    truncated: bool
+    freshness: Freshness
+
+
+class ImpactedService(ServiceRef):
+    hop: int
+    path: list[str]
+
+
+class SectionNote(Reply):
+    status: SectionStatus
+    note: str | None = None
+
+
+class BlastRadiusReply(Reply):
+    service: str
+    total: int
+    by_hop: dict[str, int]
+    by_tier: dict[str, int]
+    teams: dict[str, int]
+    systems: list[str]
+    dependents: list[ImpactedService]
+    truncated: bool
+    journeys: SectionNote
+    freshness: Freshness
+
+
+class RunbookSectionView(Reply):
+    heading: str
+    anchor: str
+    excerpt: str
+
+
+class RunbookMatch(Reply):
+    id: str
+    uri: str
+    title: str
+    services: list[str]
+    score: float
+    reasons: list[str]
+    section: RunbookSectionView | None = None
+    owner: str | None = None
+    last_exercised: date | None = None
+    days_since_exercised: int | None = None
+    stale: bool
+    provenance: Provenance
+
+
+class RunbookReply(Reply):
+    service: str | None
+    symptom: str | None
+    alert: str | None
+    matches: list[RunbookMatch]
+    total: int
+    truncated: bool
+    freshness: Freshness
+
+
+class AlertView(Reply):
+    name: str
+    service: str | None
+    severity: str | None = None
+    state: str
+    starts_at: datetime
+    minutes_firing: int
+    summary: str | None = None
+    link: str | None = None
+    provenance: Provenance
+
+
+class ServiceSummary(ServiceRef):
+    description: str | None = None
+    type: str | None = None
+    lifecycle: str | None = None
+    system: str | None = None
+    vendor: str | None = None
+    aliases: list[AliasView]
+    provenance: list[Provenance]
+
+
+class OwnershipSection(SectionNote):
+    owner: OwnerView | None = None
+    conflicts: list[OwnerView] = []
+    on_call_now: list[OnCallView] = []
+    on_call_next: list[OnCallView] = []
+    escalation: EscalationView | None = None
+
+
+class NeighbourSection(SectionNote):
+    items: list[NeighbourView] = []
+    total: int = 0
+
+
+class ChangeSection(SectionNote):
+    window_hours: float
+    items: list[ChangeView] = []
+    total: int = 0
+
+
+class AlertSection(SectionNote):
+    items: list[AlertView] = []
+    total: int = 0
+
+
+class RunbookPick(SectionNote):
+    best: RunbookMatch | None = None
+    candidates: int = 0
+
+
+class ServiceContextReply(Reply):
+    service: ServiceSummary
+    ownership: OwnershipSection
+    dependencies: NeighbourSection
+    dependents: NeighbourSection
+    changes: ChangeSection
+    alerts: AlertSection
+    runbook: RunbookPick
+    slo: SectionNote
+    incidents: SectionNote
+    freshness: Freshness

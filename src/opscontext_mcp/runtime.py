@@ -1,0 +1,65 @@
+"""What a server holds for its lifetime: the clock, the connectors and the snapshot cache."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import anyio
+
+from opscontext_mcp.cache import SnapshotCache
+from opscontext_mcp.clock import Clock
+from opscontext_mcp.config import AppConfig
+from opscontext_mcp.protocols import Connector
+from opscontext_mcp.snapshot import Snapshot
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    config: AppConfig
+    connectors: Sequence[Connector]
+    clock: Clock
+    cache: SnapshotCache = field(init=False)
+    _sessions: int = field(default=0, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.cache = SnapshotCache(self.connectors, self.config.cache, self.clock, self.config.aliases)
+
+    async def snapshot(self) -> Snapshot:
+        return await self.cache.get()
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[Runtime]:
+        """One per transport session: warms the cache in the background, closes connectors after the last."""
+        self._sessions += 1
+        try:
+            async with anyio.create_task_group() as group:
+                self.cache.attach(group)
+                if self.cache.refresh_count == 0:
+                    group.start_soon(self._warm)
+                try:
+                    yield self
+                finally:
+                    self.cache.detach(group)
+                    group.cancel_scope.cancel()
+        finally:
+            self._sessions -= 1
+            if self._sessions == 0:
+                await self._close_connectors()
+
+    async def _warm(self) -> None:
+        try:
+            await self.cache.refresh()
+        except Exception:
+            logger.exception("initial snapshot build failed; the first request will retry")
+
+    async def _close_connectors(self) -> None:
+        for connector in self.connectors:
+            try:
+                await connector.aclose()
+            except Exception:
+                logger.exception("closing connector %s failed", connector.name)

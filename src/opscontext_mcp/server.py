@@ -1,0 +1,55 @@
+"""build_server(): config → connectors → runtime → MCP tools and resources."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from mcp.server.mcpserver import MCPServer
+
+from opscontext_mcp import __version__
+from opscontext_mcp.clock import Clock
+from opscontext_mcp.config import AppConfig, load_config
+from opscontext_mcp.protocols import Connector
+from opscontext_mcp.registry import build_connectors
+from opscontext_mcp.resources import register_resources
+from opscontext_mcp.runtime import Runtime
+from opscontext_mcp.tools import register_tools
+
+INSTRUCTIONS = """\
+Operational context for incident response, joined from the catalog, on-call, runbooks, changes,
+alerts and telemetry. Start with service_context(service) for one service; find_service resolves
+names. Every answer carries provenance and a freshness block: check its warnings before relying
+on a section. Lists are capped; `total` and `truncated` say what was left out."""
+
+
+def build_server(
+    config: AppConfig | None = None,
+    *,
+    connectors: Sequence[Connector] | None = None,
+    now: datetime | None = None,
+) -> MCPServer[Runtime]:
+    """A ready server. Without a config it serves the bundled demo environment."""
+    config = config if config is not None else load_config()
+    runtime = Runtime(
+        config=config,
+        connectors=list(connectors) if connectors is not None else build_connectors(config),
+        clock=Clock(now or config.now),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: MCPServer[Runtime]) -> AsyncIterator[Runtime]:
+        async with runtime.session():
+            yield runtime
+
+    server: MCPServer[Runtime] = MCPServer(
+        "opscontext-mcp",
+        title="opscontext",
+        version=__version__,
+        instructions=INSTRUCTIONS,
+        lifespan=lifespan,
+    )
+    register_tools(server, runtime)
+    register_resources(server, runtime)
+    return server

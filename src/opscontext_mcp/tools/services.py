@@ -1,0 +1,86 @@
+"""find_service, who_owns, service_context."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from mcp.server.mcpserver import MCPServer
+from mcp.types import CallToolResult
+
+from opscontext_mcp.analysis import context
+from opscontext_mcp.analysis.common import freshness, service_ref
+from opscontext_mcp.protocols import Capability
+from opscontext_mcp.replies import AliasView, FindServiceReply, OwnershipReply, ServiceContextReply, ServiceMatch
+from opscontext_mcp.runtime import Runtime
+from opscontext_mcp.tools import READ_ONLY, reply
+from opscontext_mcp.tools.arguments import arg, service_argument
+
+ServiceName = Annotated[str, arg(description="Service name, alias or id in any source", min_length=1, max_length=300)]
+
+
+def register(server: MCPServer, runtime: Runtime) -> None:
+    @server.tool(annotations=READ_ONLY)
+    async def find_service(
+        query: Annotated[str, arg(min_length=1, max_length=300)],
+        limit: Annotated[int, arg(ge=1, le=20)] = 5,
+    ) -> Annotated[CallToolResult, FindServiceReply]:
+        """Which canonical service a name means, with its names in every source; fuzzy 'did you mean' otherwise."""
+        snapshot = await runtime.snapshot()
+        now = runtime.clock.now()
+        resolved = snapshot.resolve(query)
+        ranked: list[tuple[str, str, float, str]] = []
+        if resolved.id is not None:
+            ranked.append((resolved.id, query, 100.0, resolved.via or "name"))
+        for service_id in resolved.ambiguous:
+            ranked.append((service_id, query, 90.0, "normalised"))
+        for service_id, name, score in snapshot.index.suggest(query, limit=limit):
+            if all(service_id != r[0] for r in ranked):
+                ranked.append((service_id, name, round(score, 1), "similar"))
+        matches = []
+        for service_id, matched, score, via in ranked[:limit]:
+            ref = service_ref(snapshot.services[service_id])
+            aliases = [
+                AliasView(source=a.source, name=a.name, via=a.via) for a in snapshot.index.aliases.get(service_id, [])
+            ]
+            matches.append(
+                ServiceMatch(**ref.model_dump(), score=score, matched=matched, via=via, aliases=aliases[:12])
+            )
+        return reply(
+            FindServiceReply(
+                query=query,
+                resolved=resolved.id,
+                matches=matches,
+                freshness=freshness(snapshot, now, Capability.CATALOG, Capability.TOPOLOGY),
+            )
+        )
+
+    @server.tool(annotations=READ_ONLY)
+    async def who_owns(service: ServiceName) -> Annotated[CallToolResult, OwnershipReply]:
+        """Owning team and contacts, who is on call now and next, the escalation levels; ownership conflicts between sources."""
+        snapshot = await runtime.snapshot()
+        now = runtime.clock.now()
+        entry = service_argument(snapshot, service)
+        section = context.ownership_section(snapshot, entry, now)
+        notes = [section.note] if section.note else []
+        if section.escalation is None:
+            notes.append("no escalation policy applies to this service or its owning team")
+        if not section.on_call_now and section.owner is not None:
+            notes.append("nobody on the owning team's schedules is on call now")
+        return reply(
+            OwnershipReply(
+                service=service_ref(entry),
+                owner=section.owner,
+                conflicts=section.conflicts,
+                on_call_now=section.on_call_now,
+                on_call_next=section.on_call_next,
+                escalation=section.escalation,
+                notes=notes,
+                freshness=freshness(snapshot, now, Capability.CATALOG, Capability.ONCALL),
+            )
+        )
+
+    @server.tool(annotations=READ_ONLY)
+    async def service_context(service: ServiceName) -> Annotated[CallToolResult, ServiceContextReply]:
+        """Everything about one service in one call: owner, on-call, escalation, tier, dependencies and dependents, recent changes here and nearby, firing alerts, best runbook — each with provenance."""
+        snapshot = await runtime.snapshot()
+        return reply(context.service_context(snapshot, service_argument(snapshot, service), runtime.clock.now()))
