@@ -36,7 +36,7 @@ def write_tree(tmp_path: Path) -> Callable[[dict[str, Any]], Path]:
             elif (
                 isinstance(content, list)
                 and name.endswith((".yaml", ".yml"))
-                and all(isinstance(d, dict) and "kind" in d for d in content)
+                and all(isinstance(d, dict) and "apiVersion" in d for d in content)
             ):
                 path.write_text(yaml.safe_dump_all(content), encoding="utf-8")
             else:

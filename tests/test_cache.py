@@ -113,3 +113,17 @@ async def test_with_a_task_group_an_expired_snapshot_is_served_while_one_refresh
         cache.detach(group)
     assert second is not first
     assert connector.calls == 2
+
+
+async def test_a_refresh_that_changed_nothing_keeps_the_joined_data_and_updates_freshness() -> None:
+    connector = catalog()
+    cache, _ = make(connector)
+    first = await cache.refresh()
+    first.derive("probe", lambda: "computed once")
+    second = await cache.refresh()
+    assert second is not first and second.graph is first.graph
+    assert second.derive("probe", lambda: "computed again") == "computed once"
+    assert second.statuses[0].last_attempt_at >= first.statuses[0].last_attempt_at
+    connector.catalog = CatalogData(services=(service("checkout"),))
+    third = await cache.refresh()
+    assert third.graph is not first.graph and sorted(third.services) == ["checkout"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 from rapidfuzz import fuzz, process, utils
@@ -20,8 +21,11 @@ _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _SEPARATORS = re.compile(r"[^a-z0-9]+")
 _REF_PREFIX = re.compile(r"^[a-z]+:(?:[a-z0-9-]+/)?", re.IGNORECASE)
 _GENERIC_SUFFIXES = ("service", "svc")
+SHORTLIST_CUTOFF = 40
+"""Names less similar than this (0–100, edit-distance ratio) are never suggested."""
 
 
+@lru_cache(maxsize=1 << 16)
 def normalise(name: str) -> str:
     """`PaymentService`, `payment-svc`, `Payment Service`, `component:default/payment` → `payment`."""
     text = _REF_PREFIX.sub("", name.strip())
@@ -59,6 +63,7 @@ class ServiceIndex:
     aliases: dict[str, list[Alias]] = field(default_factory=dict)
     _choices: list[str] | None = None
     _choice_ids: list[str] | None = None
+    _memo: dict[str, Resolution] = field(default_factory=dict)
 
     def add(self, service_id: str, name: str, source: str, via: Via, *, listed: bool = True) -> None:
         """Index `name` for `service_id`; `listed` names also show as aliases in answers."""
@@ -76,8 +81,15 @@ class ServiceIndex:
         if listed and all(a.source != source or a.name.lower() != key for a in known):
             known.append(Alias(source=source, name=name, via=via))
         self._choices = None
+        self._memo.clear()
 
     def resolve(self, name: str) -> Resolution:
+        found = self._memo.get(name)
+        if found is None:
+            found = self._memo[name] = self._resolve(name)
+        return found
+
+    def _resolve(self, name: str) -> Resolution:
         key = name.strip().lower()
         owners = self._exact.get(key)
         if owners is None and _REF_PREFIX.match(key):
@@ -94,19 +106,36 @@ class ServiceIndex:
             return Resolution(next(iter(candidates)), "normalised")
         return Resolution(None, ambiguous=tuple(sorted(candidates)))
 
-    def suggest(self, query: str, limit: int = 5) -> list[tuple[str, str, float]]:
-        """Closest known names: (service id, the name that matched, score 0–100)."""
+    def prepare(self) -> None:
+        """Build the list `suggest` searches (once; `add` invalidates it)."""
         if self._choices is None:
-            pairs = sorted((name, sid) for name, owners in self._exact.items() for sid in owners)
+            pairs = sorted(
+                {
+                    (a.name.lower(), sid)
+                    for sid, aliases in self.aliases.items()
+                    for a in aliases
+                    if a.via != "external-id"
+                }
+            )
             self._choices = [name for name, _ in pairs]
             self._choice_ids = [sid for _, sid in pairs]
-        assert self._choice_ids is not None
-        matches = process.extract(
-            query.lower(), self._choices, scorer=fuzz.WRatio, processor=utils.default_process, limit=limit * 4
+
+    def suggest(self, query: str, limit: int = 5) -> list[tuple[str, str, float]]:
+        """Closest known names: (service id, the name that matched, score 0–100).
+
+        A cheap edit-distance pass over every listed name picks candidates; a weighted ratio that
+        also credits partial and reordered matches ranks them. Other systems' ids are left out.
+        """
+        self.prepare()
+        assert self._choices is not None and self._choice_ids is not None
+        text = query.strip().lower()
+        shortlist = process.extract(
+            text, self._choices, scorer=fuzz.ratio, processor=None, limit=limit * 8, score_cutoff=SHORTLIST_CUTOFF
         )
         best: dict[str, tuple[str, str, float]] = {}
-        for name, score, position in matches:
+        for name, _, position in shortlist:
             service_id = self._choice_ids[position]
+            score = float(fuzz.WRatio(text, name, processor=utils.default_process))
             if service_id not in best or score > best[service_id][2]:
-                best[service_id] = (service_id, name, float(score))
+                best[service_id] = (service_id, name, score)
         return sorted(best.values(), key=lambda item: (-item[2], item[0]))[:limit]

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class Record(BaseModel):
@@ -24,6 +24,11 @@ class Provenance(Record):
     fetched_at: datetime
     ref: str | None = None
     """File path, URL or upstream id of the record, when the source has one."""
+
+    @field_validator("fetched_at")
+    @classmethod
+    def _to_the_second(cls, value: datetime) -> datetime:
+        return value.replace(microsecond=0)
 
 
 class Sourced(Record):

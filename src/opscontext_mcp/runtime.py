@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import anyio
 
+from opscontext_mcp.analysis import prepare
 from opscontext_mcp.cache import SnapshotCache
 from opscontext_mcp.clock import Clock
 from opscontext_mcp.config import AppConfig
@@ -27,7 +28,7 @@ class Runtime:
     _sessions: int = field(default=0, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.cache = SnapshotCache(self.connectors, self.config.cache, self.clock, self.config.aliases)
+        self.cache = SnapshotCache(self.connectors, self.config.cache, self.clock, self.config.aliases, prepare=prepare)
 
     async def snapshot(self) -> Snapshot:
         return await self.cache.get()

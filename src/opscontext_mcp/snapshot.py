@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import dataclasses
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
-from typing import Literal
+from functools import wraps
+from typing import Any, Literal, TypeVar
 
 import networkx as nx
 
@@ -151,6 +152,20 @@ class ResolvedChange:
     service_id: str | None
 
 
+T = TypeVar("T")
+
+
+def computed_once(method: Callable[[Snapshot], T]) -> property:
+    """A property computed once per snapshot data, kept across `with_statuses` copies."""
+    name = method.__name__
+
+    @wraps(method)
+    def get(self: Snapshot) -> T:
+        return self.derive(name, lambda: method(self))
+
+    return property(get)
+
+
 @dataclass(frozen=True, eq=False)
 class Snapshot:
     built_at: datetime
@@ -174,6 +189,19 @@ class Snapshot:
     problems: tuple[SourceProblem, ...]
     unresolved: tuple[Unresolved, ...]
     capabilities_present: frozenset[Capability] = frozenset()
+    derived: dict[str, Any] = field(default_factory=dict, repr=False)
+    """Indices computed on demand from this data; shared by copies that only refresh statuses."""
+
+    def derive(self, key: str, build: Callable[[], T]) -> T:
+        try:
+            return self.derived[key]  # type: ignore[no-any-return]
+        except KeyError:
+            value = self.derived[key] = build()
+            return value
+
+    def with_statuses(self, statuses: tuple[SourceStatus, ...], built_at: datetime) -> Snapshot:
+        """The same data with new source statuses: what a refresh that changed nothing produces."""
+        return dataclasses.replace(self, statuses=statuses, built_at=built_at)
 
     def resolve(self, name: str) -> Resolution:
         return self.index.resolve(name)
@@ -185,7 +213,7 @@ class Snapshot:
         wanted = set(capabilities)
         return tuple(s for s in self.statuses if s.capability in wanted)
 
-    @cached_property
+    @computed_once
     def changes_by_service(self) -> dict[str, tuple[ResolvedChange, ...]]:
         grouped: dict[str, list[ResolvedChange]] = {}
         for item in self.changes:
@@ -193,7 +221,7 @@ class Snapshot:
                 grouped.setdefault(item.service_id, []).append(item)
         return {key: tuple(value) for key, value in grouped.items()}
 
-    @cached_property
+    @computed_once
     def alerts_by_service(self) -> dict[str, tuple[ResolvedAlert, ...]]:
         grouped: dict[str, list[ResolvedAlert]] = {}
         for item in self.alerts:
@@ -201,7 +229,7 @@ class Snapshot:
                 grouped.setdefault(item.service_id, []).append(item)
         return {key: tuple(value) for key, value in grouped.items()}
 
-    @cached_property
+    @computed_once
     def runbooks_by_service(self) -> dict[str, tuple[ResolvedRunbook, ...]]:
         grouped: dict[str, list[ResolvedRunbook]] = {}
         for item in self.runbooks:
@@ -209,7 +237,7 @@ class Snapshot:
                 grouped.setdefault(service_id, []).append(item)
         return {key: tuple(value) for key, value in grouped.items()}
 
-    @cached_property
+    @computed_once
     def runbooks_by_key(self) -> dict[str, ResolvedRunbook]:
         """Runbooks by `<source>/<id>`, and by bare id where that is unambiguous."""
         found: dict[str, ResolvedRunbook] = {}
@@ -222,7 +250,7 @@ class Snapshot:
                 found[key] = items[0]
         return found
 
-    @cached_property
+    @computed_once
     def policy_by_service(self) -> dict[str, EscalationPolicy]:
         found: dict[str, EscalationPolicy] = {}
         for policy in self.policies:
@@ -232,7 +260,7 @@ class Snapshot:
                     found.setdefault(resolved.id, policy)
         return found
 
-    @cached_property
+    @computed_once
     def policy_by_team(self) -> dict[str, EscalationPolicy]:
         found: dict[str, EscalationPolicy] = {}
         for policy in self.policies:
@@ -240,7 +268,7 @@ class Snapshot:
                 found.setdefault(team.lower(), policy)
         return found
 
-    @cached_property
+    @computed_once
     def schedules_by_team(self) -> dict[str, tuple[Schedule, ...]]:
         grouped: dict[str, list[Schedule]] = {}
         for schedule in self.schedules.values():
@@ -248,7 +276,7 @@ class Snapshot:
                 grouped.setdefault(schedule.team.lower(), []).append(schedule)
         return {key: tuple(value) for key, value in grouped.items()}
 
-    @cached_property
+    @computed_once
     def vendor_by_service(self) -> dict[str, Vendor]:
         found: dict[str, Vendor] = {}
         for vendor in self.vendors.values():
@@ -319,9 +347,9 @@ def build_snapshot(inputs: SnapshotInputs) -> Snapshot:
                 for name in pending_aliases.pop(canonical):
                     index.add(resolved.id, name, "config", "alias")
 
-    for source in dict.fromkeys(r.provenance.source for r in inputs.services):
+    for position, source in enumerate(dict.fromkeys(r.provenance.source for r in inputs.services)):
         for record in (r for r in inputs.services if r.provenance.source == source):
-            target = _match_existing(index, record, records_by_id)
+            target = _match_existing(index, record, records_by_id) if position else None
             if target is None:
                 target = service_id_for(record)
                 if target in records_by_id:

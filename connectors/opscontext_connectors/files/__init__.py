@@ -6,7 +6,8 @@
         path: ./acme-shop          # relative to the config file
 
 Capabilities are those whose files exist: catalog/, oncall.yaml, runbooks/, changes/,
-alerts/, traces/.
+alerts/, traces/. A refresh re-reads a capability's files only when one of them changed
+(path, size or modification time), so a large estate costs little between edits.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import anyio.to_thread
 
@@ -51,6 +52,7 @@ class FilesConnector:
         self.name = settings.name
         self.root = (context.base_dir / settings.path).resolve()
         self.capabilities = frozenset(self._present())
+        self._memo: dict[str, tuple[tuple[Any, ...], Any]] = {}
 
     def _present(self) -> list[Capability]:
         found = []
@@ -79,38 +81,68 @@ class FilesConnector:
     async def aclose(self) -> None:
         return None
 
-    async def _in_thread(self, read: Callable[[datetime], T]) -> T:
-        fetched_at = datetime.now(UTC)
-        return await anyio.to_thread.run_sync(read, fetched_at)
-
     def _files(self, folder: str, *suffixes: str) -> list[Path]:
         base = self.root / folder
         return sorted(p for p in base.rglob("*") if p.is_file() and p.suffix in suffixes)
 
+    async def _read(self, key: str, files: Callable[[], list[Path]], read: Callable[[datetime], T]) -> T:
+        """`read` in a worker thread, unless the files it depends on are unchanged since last time."""
+
+        def signature() -> tuple[Any, ...]:
+            return tuple((str(p), s.st_mtime_ns, s.st_size) for p in files() if (s := p.stat()))
+
+        current = await anyio.to_thread.run_sync(signature)
+        cached = self._memo.get(key)
+        if cached is not None and cached[0] == current:
+            return cached[1]
+        fetched_at = datetime.now(UTC)
+        result = await anyio.to_thread.run_sync(read, fetched_at)
+        self._memo[key] = (current, result)
+        return result
+
+    def _descriptor_files(self) -> list[Path]:
+        # Location targets may sit anywhere below the root, so any YAML there counts.
+        return self._files(".", ".yaml", ".yml")
+
     async def fetch_catalog(self) -> CatalogData:
-        return await self._in_thread(lambda at: read_catalog(self.root, self.root / "catalog", self.name, at))
+        return await self._read(
+            "catalog", self._descriptor_files, lambda at: read_catalog(self.root, self.root / "catalog", self.name, at)
+        )
 
     async def fetch_oncall(self) -> OnCallData:
-        return await self._in_thread(lambda at: read_oncall(self.root / "oncall.yaml", self.root, self.name, at))
+        path = self.root / "oncall.yaml"
+        return await self._read("oncall", lambda: [path], lambda at: read_oncall(path, self.root, self.name, at))
 
     async def fetch_runbooks(self) -> Batch[Runbook]:
-        return await self._in_thread(lambda at: read_runbooks(self.root / "runbooks", self.root, self.name, at))
+        return await self._read(
+            "runbooks",
+            lambda: self._files("runbooks", ".md"),
+            lambda at: read_runbooks(self.root / "runbooks", self.root, self.name, at),
+        )
 
     async def fetch_changes(self, since: datetime, until: datetime) -> Batch[Change]:
-        return await self._in_thread(
-            lambda at: read_changes(
-                self._files("changes", ".yaml", ".yml", ".json"), self.root, self.name, at, since, until
-            )
+        def files() -> list[Path]:
+            return self._files("changes", ".yaml", ".yml", ".json")
+
+        everything = await self._read("changes", files, lambda at: read_changes(files(), self.root, self.name, at))
+        return Batch(
+            records=tuple(c for c in everything.records if since <= c.at <= until), problems=everything.problems
         )
 
     async def fetch_alerts(self) -> Batch[Alert]:
-        return await self._in_thread(lambda at: read_alerts(self._files("alerts", ".json"), self.root, self.name, at))
+        def files() -> list[Path]:
+            return self._files("alerts", ".json")
+
+        return await self._read("alerts", files, lambda at: read_alerts(files(), self.root, self.name, at))
 
     async def fetch_topology(self, since: datetime, until: datetime) -> Batch[Dependency]:
+        def files() -> list[Path]:
+            return self._files("traces", ".json")
+
         def read(at: datetime) -> Batch[Dependency]:
             problems: list[Problem] = []
-            spans = read_spans(self._files("traces", ".json"), self.root, problems)
+            spans = read_spans(files(), self.root, problems)
             derived = derive_dependencies(spans, self.name, at, ref="traces/")
             return Batch(records=derived.records, problems=tuple(problems))
 
-        return await self._in_thread(read)
+        return await self._read("topology", files, read)

@@ -261,4 +261,4 @@ def _quantile(ordered: list[float], q: float) -> float:
 
 
 def _as_time(nanoseconds: int) -> datetime:
-    return datetime.fromtimestamp(nanoseconds / 1e9, tz=UTC)
+    return datetime.fromtimestamp(nanoseconds // 1_000_000_000, tz=UTC)

@@ -96,9 +96,7 @@ class _ChangeIn(BaseModel):
         return value
 
 
-def read_changes(
-    paths: list[Path], root: Path, source: str, fetched_at: datetime, since: datetime, until: datetime
-) -> Batch[Change]:
+def read_changes(paths: list[Path], root: Path, source: str, fetched_at: datetime) -> Batch[Change]:
     records: list[Change] = []
     problems: list[Problem] = []
     for path in paths:
@@ -119,9 +117,7 @@ def read_changes(
             parsed = _ChangeIn.model_validate(item)
             return Change(**parsed.model_dump(), provenance=Provenance(source=source, fetched_at=fetched_at, ref=where))
 
-        for change in each_record(items, location, problems, build):
-            if since <= change.at <= until:
-                records.append(change)
+        records.extend(each_record(items, location, problems, build))
     return Batch(records=tuple(records), problems=tuple(problems))
 
 

@@ -53,6 +53,8 @@ def changes_near(
         found = []
         for node, hop in hops.items():
             for item in snapshot.changes_by_service.get(node, ()):
+                if item.change.at < since:
+                    break  # newest first: the rest are older still
                 if wanted(item):
                     path = list(reversed(path_to(reached, node, entry.id))) if hop else [entry.id]
                     found.append((item, hop, path))

@@ -88,7 +88,10 @@ def summary(entry: ServiceEntry, snapshot: Snapshot) -> ServiceSummary:
     )
 
 
-def ownership_section(snapshot: Snapshot, entry: ServiceEntry, now: datetime) -> OwnershipSection:
+def ownership_section(
+    snapshot: Snapshot, entry: ServiceEntry, now: datetime, members_shown: int = 0
+) -> OwnershipSection:
+    """Owner (with up to `members_shown` team members), conflicts, on-call now and next, escalation."""
     now_on_call, next_on_call = on_call(snapshot, entry, now)
     policy = policy_for(snapshot, entry)
     status, note = section_status(snapshot, entry.owner is not None, Capability.CATALOG, Capability.ONCALL)
@@ -97,8 +100,8 @@ def ownership_section(snapshot: Snapshot, entry: ServiceEntry, now: datetime) ->
     return OwnershipSection(
         status=status,
         note=note,
-        owner=owner_view(snapshot, entry.owner) if entry.owner else None,
-        conflicts=[owner_view(snapshot, claim) for claim in entry.owner_conflicts],
+        owner=owner_view(snapshot, entry.owner, members_shown) if entry.owner else None,
+        conflicts=[owner_view(snapshot, claim, members_shown) for claim in entry.owner_conflicts],
         on_call_now=now_on_call,
         on_call_next=next_on_call,
         escalation=escalation_view(snapshot, policy, now) if policy else None,
@@ -129,6 +132,7 @@ def service_context(snapshot: Snapshot, entry: ServiceEntry, now: datetime) -> S
         alert_names=tuple(a.name for a in own_alerts),
         query_text=" ".join(f"{a.name} {a.summary or ''}" for a in own_alerts),
         limit=1,
+        only_covering=True,
     )
     runbook_status, runbook_note = section_status(snapshot, bool(best), Capability.RUNBOOKS)
     if runbook_status == "empty":

@@ -26,11 +26,11 @@ def person_view(snapshot: Snapshot, name: str) -> PersonView:
     return PersonView(name=person.name, display_name=person.display_name, email=person.email, phone=person.phone)
 
 
-def team_view(snapshot: Snapshot, name: str) -> TeamView:
+def team_view(snapshot: Snapshot, name: str, members_shown: int = MEMBERS_SHOWN) -> TeamView:
     key = name.lower()
     team = snapshot.teams.get(key)
     members = snapshot.team_members.get(key, ())
-    shown = [person_view(snapshot, member) for member in members[:MEMBERS_SHOWN]]
+    shown = [person_view(snapshot, member) for member in members[:members_shown]]
     if team is None:
         return TeamView(name=name, members=shown, members_total=len(members))
     return TeamView(
@@ -43,14 +43,12 @@ def team_view(snapshot: Snapshot, name: str) -> TeamView:
     )
 
 
-def owner_view(snapshot: Snapshot, claim: OwnerClaim) -> OwnerView:
+def owner_view(snapshot: Snapshot, claim: OwnerClaim, members_shown: int = MEMBERS_SHOWN) -> OwnerView:
     if claim.kind == "user":
-        return OwnerView(
-            kind="user", name=claim.name, person=person_view(snapshot, claim.name), provenance=claim.provenance
-        )
-    return OwnerView(
-        kind=claim.kind, name=claim.name, team=team_view(snapshot, claim.name), provenance=claim.provenance
-    )
+        person = person_view(snapshot, claim.name)
+        return OwnerView(kind="user", name=claim.name, person=person, provenance=claim.provenance)
+    team = team_view(snapshot, claim.name, members_shown)
+    return OwnerView(kind=claim.kind, name=claim.name, team=team, provenance=claim.provenance)
 
 
 def shift_at(schedule: Schedule, at: datetime) -> Shift | None:

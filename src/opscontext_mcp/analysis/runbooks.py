@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import math
 import re
-import weakref
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
+
+import numpy as np
 
 from opscontext_mcp.replies import RunbookMatch, RunbookSectionView
 from opscontext_mcp.snapshot import ResolvedRunbook, Snapshot, runbook_key
@@ -55,48 +56,63 @@ class _Unit:
     section: int | None
     """None: the runbook's front unit (title and failure modes)."""
     terms: Counter[str]
-    length: int
 
 
 class _Index:
+    """Runbooks as units laid out runbook by runbook (front unit, then sections), with BM25 postings.
+
+    Scoring is vectorised: a query's postings are summed per unit with one bincount, and the
+    best section per runbook comes from one reduceat, so a query over thousands of runbooks
+    costs about as much as reading its postings.
+    """
+
     def __init__(self, runbooks: tuple[ResolvedRunbook, ...]) -> None:
         units: list[_Unit] = []
+        self.by_alert: dict[str, list[int]] = {}
+        self.by_service: dict[str, list[int]] = {}
         for position, item in enumerate(runbooks):
             runbook = item.runbook
+            for alert in runbook.alerts:
+                self.by_alert.setdefault(alert.lower(), []).append(position)
+            for service_id in item.service_ids:
+                self.by_service.setdefault(service_id, []).append(position)
             front = tokens(runbook.title) + [t for mode in runbook.failure_modes for t in tokens(mode)]
-            units.append(_Unit(position, None, Counter(front), len(front)))
+            units.append(_Unit(position, None, Counter(front)))
             for number, section in enumerate(runbook.sections):
-                words = tokens(section.heading) * 2 + tokens(section.text)
-                units.append(_Unit(position, number, Counter(words), len(words)))
+                units.append(_Unit(position, number, Counter(tokens(section.heading) * 2 + tokens(section.text))))
         self.units = units
-        self.average = sum(u.length for u in units) / len(units) if units else 1.0
-        frequency: Counter[str] = Counter()
-        for unit in units:
-            frequency.update(unit.terms.keys())
-        total = len(units)
-        self.idf = {term: math.log(1 + (total - n + 0.5) / (n + 0.5)) for term, n in frequency.items()}
+        self.runbooks = len(runbooks)
+        self.front_units = np.array([n for n, unit in enumerate(units) if unit.section is None], dtype=np.int64)
+        self.unit_runbook = np.array([unit.runbook for unit in units], dtype=np.int64)
+        keys = [runbook_key(item.runbook) for item in runbooks]
+        self.key_rank = np.argsort(np.argsort(np.array(keys, dtype=object))) if keys else np.zeros(0, dtype=np.int64)
+        lengths = np.array([sum(unit.terms.values()) for unit in units], dtype=np.float64)
+        average = float(lengths.mean()) if len(units) else 1.0
+        norms = _K1 * (1 - _B + _B * lengths / average) if len(units) else lengths
+        grouped: dict[str, tuple[list[int], list[int]]] = {}
+        for number, unit in enumerate(units):
+            for term, count in unit.terms.items():
+                numbers, counts = grouped.setdefault(term, ([], []))
+                numbers.append(number)
+                counts.append(count)
+        self.postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for term, (numbers, counts) in grouped.items():
+            where = np.array(numbers, dtype=np.int64)
+            tf = np.array(counts, dtype=np.float64)
+            idf = math.log(1 + (len(units) - len(numbers) + 0.5) / (len(numbers) + 0.5))
+            self.postings[term] = (where, idf * tf * (_K1 + 1) / (tf + norms[where]))
 
-    def score(self, unit: _Unit, query: list[str]) -> tuple[float, list[str]]:
-        score = 0.0
-        matched = []
-        for term in dict.fromkeys(query):
-            count = unit.terms.get(term)
-            if not count:
-                continue
-            norm = count * (_K1 + 1) / (count + _K1 * (1 - _B + _B * unit.length / self.average))
-            score += self.idf[term] * norm
-            matched.append(term)
-        return score, matched
+    def unit_scores(self, query: list[str]) -> np.ndarray | None:
+        found = [self.postings[t] for t in dict.fromkeys(query) if t in self.postings]
+        if not found:
+            return None
+        where = np.concatenate([w for w, _ in found])
+        weight = np.concatenate([v for _, v in found])
+        return np.bincount(where, weights=weight, minlength=len(self.units))
 
 
-_indexes: weakref.WeakKeyDictionary[Snapshot, _Index] = weakref.WeakKeyDictionary()
-
-
-def _index_for(snapshot: Snapshot) -> _Index:
-    index = _indexes.get(snapshot)
-    if index is None:
-        index = _indexes[snapshot] = _Index(snapshot.runbooks)
-    return index
+def runbook_index(snapshot: Snapshot) -> _Index:
+    return snapshot.derive("runbook_index", lambda: _Index(snapshot.runbooks))
 
 
 _NAME_LIKE = re.compile(r"[A-Za-z][A-Za-z0-9._-]{2,}")
@@ -119,61 +135,61 @@ def match_runbooks(
     alert_names: tuple[str, ...] = (),
     query_text: str = "",
     limit: int = 3,
+    only_covering: bool = False,
 ) -> tuple[list[RunbookMatch], int]:
-    """Ranked runbooks with reasons, capped at `limit`, plus how many matched at all."""
-    index = _index_for(snapshot)
-    query = tokens(query_text)
-    wanted_alerts = {a.lower(): a for a in alert_names}
-    candidates: dict[int, tuple[float, list[str], int | None]] = {}
-    for position, item in enumerate(snapshot.runbooks):
-        runbook = item.runbook
-        score = 0.0
-        reasons: list[str] = []
-        answered = [a for a in runbook.alerts if a.lower() in wanted_alerts]
-        if answered:
-            score += ALERT_WEIGHT
-            reasons.append(f"answers alert {', '.join(answered)} (front matter alerts)")
+    """Ranked runbooks with reasons, capped at `limit`, plus how many matched at all.
+
+    `only_covering` keeps to runbooks that cover one of `service_ids` or answer one of the alerts.
+    """
+    index = runbook_index(snapshot)
+    if not index.runbooks:
+        return [], 0
+    query = list(dict.fromkeys(tokens(query_text)))
+    alerted = {position: name for name in alert_names for position in index.by_alert.get(name.lower(), ())}
+    covering = {position for sid in service_ids for position in index.by_service.get(sid, ())}
+    totals = np.zeros(index.runbooks)
+    totals[list(alerted)] += ALERT_WEIGHT
+    totals[list(covering)] += SERVICE_WEIGHT
+    best_unit = None
+    scores = index.unit_scores(query)
+    if scores is not None:
+        front = scores[index.front_units]
+        sections = scores.copy()
+        sections[index.front_units] = 0.0
+        best_section = np.maximum.reduceat(sections, index.front_units)
+        text = FRONT_WEIGHT * front + best_section
+        if only_covering:
+            allowed = np.zeros(index.runbooks, dtype=bool)
+            allowed[list(covering | set(alerted))] = True
+            text[~allowed] = 0.0
+        totals += text
+        best_unit = (scores, best_section)
+    candidates = np.flatnonzero(totals > 0)
+    order = candidates[np.lexsort((index.key_rank[candidates], -totals[candidates]))][:limit]
+    matches = []
+    for position in (int(p) for p in order):
+        item = snapshot.runbooks[position]
+        reasons = []
+        if position in alerted:
+            reasons.append(f"answers alert {alerted[position]} (front matter alerts)")
         covered = [sid for sid in service_ids if sid in item.service_ids]
         if covered:
-            score += SERVICE_WEIGHT
             reasons.append(f"covers service {', '.join(covered)}")
-        candidates[position] = (score, reasons, None)
-    if query:
-        best_section: dict[int, tuple[float, list[str], int]] = {}
-        for unit in index.units:
-            text_score, matched = index.score(unit, query)
-            if not matched:
-                continue
-            score, reasons, section = candidates[unit.runbook]
-            if unit.section is None:
-                candidates[unit.runbook] = (
-                    score + FRONT_WEIGHT * text_score,
-                    [*reasons, _front_reason(snapshot.runbooks[unit.runbook], matched)],
-                    section,
-                )
-            elif text_score > best_section.get(unit.runbook, (0.0, [], 0))[0]:
-                best_section[unit.runbook] = (text_score, matched, unit.section)
-        for position, (text_score, matched, section) in best_section.items():
-            score, reasons, _ = candidates[position]
-            heading = snapshot.runbooks[position].runbook.sections[section].heading
-            candidates[position] = (
-                score + text_score,
-                [*reasons, f"section '{heading}' matches: {', '.join(matched)}"],
-                section,
-            )
-    scored = sorted(
-        (
-            (score, position, reasons, section)
-            for position, (score, reasons, section) in candidates.items()
-            if score > 0
-        ),
-        key=lambda row: (-row[0], runbook_key(snapshot.runbooks[row[1]].runbook)),
-    )
-    matches = [
-        _match_view(snapshot.runbooks[position], score, reasons, section, now)
-        for score, position, reasons, section in scored[:limit]
-    ]
-    return matches, len(scored)
+        section = None
+        if best_unit is not None:
+            front_unit = int(index.front_units[position])
+            front_terms = [t for t in query if t in index.units[front_unit].terms]
+            if front_terms:
+                reasons.append(_front_reason(item, front_terms))
+            unit_scores, best_section = best_unit
+            if best_section[position] > 0:
+                count = len(item.runbook.sections)
+                number = front_unit + 1 + int(np.argmax(unit_scores[front_unit + 1 : front_unit + 1 + count]))
+                section = index.units[number].section
+                terms = [t for t in query if t in index.units[number].terms]
+                reasons.append(f"section '{item.runbook.sections[section].heading}' matches: {', '.join(terms)}")
+        matches.append(_match_view(item, float(totals[position]), reasons, section, now))
+    return matches, len(candidates)
 
 
 def _front_reason(item: ResolvedRunbook, matched: list[str]) -> str:

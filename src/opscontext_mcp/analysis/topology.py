@@ -74,7 +74,15 @@ def neighbour_views(
         traffic = edge_to(node, via).traffic
         return hop, -(traffic.stats.requests if traffic and traffic.stats else 0), node
 
-    chosen = sorted(reached, key=order)[:limit]
+    if depth == 1:
+        # Direct neighbours in order, per service: hubs have thousands, and service_context asks often.
+        memo: dict[str, list[str]] = snapshot.derive(f"direct-{direction}", dict)
+        ordered = memo.get(entry.id)
+        if ordered is None:
+            ordered = memo[entry.id] = sorted(reached, key=order)
+        chosen = ordered[:limit]
+    else:
+        chosen = sorted(reached, key=order)[:limit]
     views = []
     for node in chosen:
         hop, via = reached[node]

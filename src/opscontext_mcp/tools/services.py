@@ -9,6 +9,7 @@ from mcp.types import CallToolResult
 
 from opscontext_mcp.analysis import context
 from opscontext_mcp.analysis.common import freshness, service_ref
+from opscontext_mcp.analysis.ownership import MEMBERS_SHOWN
 from opscontext_mcp.protocols import Capability
 from opscontext_mcp.replies import AliasView, FindServiceReply, OwnershipReply, ServiceContextReply, ServiceMatch
 from opscontext_mcp.runtime import Runtime
@@ -60,7 +61,7 @@ def register(server: MCPServer, runtime: Runtime) -> None:
         snapshot = await runtime.snapshot()
         now = runtime.clock.now()
         entry = service_argument(snapshot, service)
-        section = context.ownership_section(snapshot, entry, now)
+        section = context.ownership_section(snapshot, entry, now, members_shown=MEMBERS_SHOWN)
         notes = [section.note] if section.note else []
         if section.escalation is None:
             notes.append("no escalation policy applies to this service or its owning team")
