@@ -86,8 +86,21 @@ def test_relative_paths_resolve_against_the_config_file(tmp_path: Path) -> None:
 
 def test_without_a_path_the_environment_variable_then_the_demo_is_used(tmp_path: Path) -> None:
     chosen = tmp_path / "chosen.yaml"
-    chosen.write_text("connectors: [{name: mine, type: files}]\n", encoding="utf-8")
+    chosen.write_text("connectors: [{name: mine, type: files, path: .}]\n", encoding="utf-8")
     assert load_config(None, environ={"OPSCONTEXT_CONFIG": str(chosen)}).connectors[0]["name"] == "mine"
     demo = load_config(None, environ={})
     assert demo.source == str(default_config_path())
     assert [c["name"] for c in demo.connectors] == ["acme-shop", "cmdb-export"]
+
+
+def test_a_config_file_reports_top_level_and_connector_problems_together(tmp_path: Path) -> None:
+    config_file = tmp_path / "c.yaml"
+    config_file.write_text(
+        "connectors:\n  - {name: a, type: files, path: .}\n  - {name: b, type: files, pth: .}\ncache: {ttl_seconds: -1}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(config_file, environ={})
+    assert caught.value.problems[0].startswith("cache.ttl_seconds: Input should be greater than 0")
+    assert "connectors[1].path: Field required" in caught.value.problems
+    assert any(p.startswith("connectors[1].pth: unknown key (did you mean 'path'?)") for p in caught.value.problems)

@@ -111,21 +111,33 @@ def load_config(path: str | os.PathLike[str] | None = None, environ: dict[str, s
         raise ConfigError(source, [f"not valid YAML: {exc}"]) from exc
     if not isinstance(raw, dict):
         raise ConfigError(source, ["expected a mapping at the top level (connectors:, aliases:, cache:, …)"])
-    return parse_config(raw, base_dir=file.resolve().parent, source=source, environ=env)
+    return parse_config(raw, base_dir=file.resolve().parent, source=source, environ=env, check_connectors=True)
 
 
 def parse_config(
-    raw: dict[str, Any], *, base_dir: Path, source: str = "<config>", environ: dict[str, str] | None = None
+    raw: dict[str, Any],
+    *,
+    base_dir: Path,
+    source: str = "<config>",
+    environ: dict[str, str] | None = None,
+    check_connectors: bool = False,
 ) -> AppConfig:
+    """Validate a config mapping; with `check_connectors`, each entry against its connector type too."""
     env = dict(os.environ) if environ is None else environ
     problems: list[str] = []
     interpolated = interpolate_env(raw, env, problems)
-    if problems:
-        raise ConfigError(source, problems)
+    config = None
     try:
         config = AppConfig.model_validate(interpolated)
     except ValidationError as exc:
-        raise ConfigError(source, describe_validation_error(exc, AppConfig)) from None
+        problems.extend(describe_validation_error(exc, AppConfig))
+    entries = interpolated.get("connectors")
+    if check_connectors and isinstance(entries, list):
+        from opscontext_mcp.registry import settings_problems
+
+        problems.extend(p for p in settings_problems(entries)[0] if p not in problems)
+    if problems or config is None:
+        raise ConfigError(source, problems)
     return config.model_copy(update={"base_dir": base_dir, "source": source})
 
 

@@ -6,6 +6,7 @@ import difflib
 import logging
 from collections.abc import Mapping
 from importlib.metadata import entry_points
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -15,6 +16,7 @@ from opscontext_mcp.protocols import (
     PROVIDER_PROTOCOLS,
     Connector,
     ConnectorContext,
+    ConnectorSettings,
     ConnectorType,
 )
 
@@ -32,15 +34,16 @@ def installed_connector_types() -> dict[str, ConnectorType]:
     return found
 
 
-def build_connectors(config: AppConfig, types: Mapping[str, ConnectorType] | None = None) -> list[Connector]:
-    """Validate each connector entry against its type's settings and create the connectors.
-
-    All entries are checked before any is created, so one config error report lists every problem.
-    """
+def settings_problems(
+    entries: list[dict[str, Any]], types: Mapping[str, ConnectorType] | None = None
+) -> tuple[list[str], list[tuple[ConnectorType, ConnectorSettings]]]:
+    """Check each connector entry against its type's settings: (problems, validated entries)."""
     available = dict(installed_connector_types() if types is None else types)
     problems: list[str] = []
     validated = []
-    for index, entry in enumerate(config.connectors):
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict) or not isinstance(entry.get("type"), str):
+            continue  # the config's own validation reports it
         type_name = entry["type"]
         connector_type = available.get(type_name)
         if connector_type is None:
@@ -57,6 +60,15 @@ def build_connectors(config: AppConfig, types: Mapping[str, ConnectorType] | Non
             problems.extend(describe_validation_error(exc, connector_type.Settings, prefix=f"connectors[{index}]"))
             continue
         validated.append((connector_type, settings))
+    return problems, validated
+
+
+def build_connectors(config: AppConfig, types: Mapping[str, ConnectorType] | None = None) -> list[Connector]:
+    """Validate each connector entry against its type's settings and create the connectors.
+
+    All entries are checked before any is created, so one config error report lists every problem.
+    """
+    problems, validated = settings_problems(config.connectors, types)
     if problems:
         raise ConfigError(config.source, problems)
 
@@ -70,5 +82,7 @@ def build_connectors(config: AppConfig, types: Mapping[str, ConnectorType] | Non
                 raise TypeError(
                     f"connector {settings.name!r} lists {capability} but does not implement {protocol.__name__}"
                 )
+        if not connector.capabilities:
+            logger.warning("connector %r provides nothing: check its settings (opscontext-mcp check)", settings.name)
         connectors.append(connector)
     return connectors

@@ -1,0 +1,31 @@
+# Two commands on a fresh machine (Python >= 3.11 and make):
+#   make demo   set up, then serve the bundled demo over streamable HTTP on 127.0.0.1:8000
+#   make test   set up, then run the whole test suite and the examples that assert
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: demo test bench check clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/opscontext-mcp serve --transport http --host 127.0.0.1 --port 8000
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+	$(BIN)/python examples/quickstart.py
+
+check: $(STAMP)
+	$(BIN)/opscontext-mcp check
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) bench/out .pytest_cache
