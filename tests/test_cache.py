@@ -127,3 +127,18 @@ async def test_a_refresh_that_changed_nothing_keeps_the_joined_data_and_updates_
     connector.catalog = CatalogData(services=(service("checkout"),))
     third = await cache.refresh()
     assert third.graph is not first.graph and sorted(third.services) == ["checkout"]
+
+
+def test_upstream_errors_lose_credentials_and_query_strings_before_anyone_sees_them() -> None:
+    from opscontext_mcp.cache import redact
+
+    text = "HTTPStatusError: 401 for url 'https://bot:hunter2@api.example.com/v2/x?token=abc&page=2#frag' (see https://docs)"
+    assert redact(text) == "HTTPStatusError: 401 for url 'https://api.example.com/v2/x' (see https://docs)"
+
+
+async def test_a_failing_sources_error_is_stored_redacted() -> None:
+    connector = catalog()
+    connector.fail_with = ConnectionError("cannot reach https://user:pw@cmdb.example/api?key=s3cret")
+    cache, _ = make(connector)
+    snapshot = await cache.refresh()
+    assert snapshot.statuses[0].error == "ConnectionError: cannot reach https://cmdb.example/api"

@@ -21,16 +21,25 @@ def test_check_prints_a_health_table_and_a_snapshot_summary(capsys: pytest.Captu
 
 def test_check_fails_and_lists_what_a_source_could_not_use(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     shutil.copytree(BACKSTAGE_EXAMPLES, tmp_path / "env" / "catalog")
-    (tmp_path / "missing").mkdir()
+    (tmp_path / "empty").mkdir()
     config = tmp_path / "c.yaml"
     config.write_text(
-        "connectors:\n  - {name: examples, type: files, path: ./env}\n  - {name: empty, type: files, path: ./nowhere}\n",
+        "connectors:\n  - {name: examples, type: files, path: ./env}\n  - {name: empty, type: files, path: ./empty}\n",
         encoding="utf-8",
     )
     assert main(["check", "--config", str(config)]) == 1
     out = capsys.readouterr().out
-    assert "FAIL" in out and "nowhere does not exist" in out
+    assert "FAIL" in out and "no known files" in out
     assert "invalid Component name 'invalid component'" in out
+
+
+def test_a_connector_pointing_at_a_missing_folder_is_refused_with_its_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text("connectors:\n  - {name: docs, type: files, path: ./nowhere}\n", encoding="utf-8")
+    assert main(["check", "--config", str(config)]) == 2
+    assert f"connectors[0]: path: folder {tmp_path / 'nowhere'} does not exist" in capsys.readouterr().err
 
 
 def test_a_malformed_config_names_the_bad_key_and_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

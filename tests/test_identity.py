@@ -60,3 +60,21 @@ def test_aliases_are_listed_once_per_source_and_name() -> None:
     index.add("payment", "payment-svc", "cmdb", "name")
     listed = [(a.source, a.name) for a in index.aliases["payment"]]
     assert listed == [("backstage", "payment"), ("backstage", "P7XK2"), ("cmdb", "payment-svc")]
+
+
+def test_a_services_own_id_beats_another_services_equal_name() -> None:
+    index = ServiceIndex()
+    index.add("payment", "payment", "backstage", "id")
+    index.add("other/payment", "other/payment", "backstage", "id")
+    index.add("other/payment", "payment", "backstage", "name")
+    index.add("resource:payment", "resource:payment", "backstage", "id")
+    index.add("resource:payment", "payment", "backstage", "name")
+    assert index.resolve("payment").id == "payment"
+    assert index.resolve("other/payment").id == "other/payment"
+
+
+def test_equally_strong_claims_stay_ambiguous() -> None:
+    index = ServiceIndex()
+    index.add("a", "shared-name", "one", "name")
+    index.add("b", "shared-name", "two", "name")
+    assert index.resolve("shared-name").ambiguous == ("a", "b")

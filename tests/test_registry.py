@@ -6,7 +6,7 @@ import pytest
 from opscontext_connectors.files import FilesConnector
 
 from opscontext_mcp.config import ConfigError, parse_config
-from opscontext_mcp.protocols import Capability, ConnectorContext, ConnectorSettings, Health
+from opscontext_mcp.protocols import Capability, ConnectorContext, ConnectorSettings, Health, HttpConnectorSettings
 from opscontext_mcp.registry import build_connectors, installed_connector_types
 
 
@@ -53,5 +53,51 @@ class _Liar:
 
 def test_a_connector_must_implement_every_capability_it_lists(tmp_path: Path) -> None:
     config = parse_config({"connectors": [{"name": "liar", "type": "liar"}]}, base_dir=tmp_path)
-    with pytest.raises(TypeError, match="lists alerts but does not implement AlertProvider"):
+    with pytest.raises(ConfigError) as caught:
         build_connectors(config, {"liar": _Liar})  # type: ignore[dict-item]
+    assert (
+        "connectors[0].type: connector type 'liar' lists alerts but does not implement AlertProvider"
+        in caught.value.problems[0]
+    )
+
+
+def test_a_files_connector_pointing_nowhere_is_a_config_error(tmp_path: Path) -> None:
+    config = parse_config({"connectors": [{"name": "docs", "type": "files", "path": "./missing"}]}, base_dir=tmp_path)
+    with pytest.raises(ConfigError) as caught:
+        build_connectors(config)
+    assert caught.value.problems == [f"connectors[0]: path: folder {tmp_path / 'missing'} does not exist"]
+
+
+class _Http:
+    Settings = HttpConnectorSettings
+
+    def __init__(self, settings: ConnectorSettings, context: ConnectorContext) -> None:
+        self.name = settings.name
+        self.settings = settings
+        self.capabilities = frozenset()
+
+    async def check(self) -> Health:
+        return Health(ok=True, detail="")
+
+    async def aclose(self) -> None:
+        return None
+
+
+def test_http_settings_keep_secrets_out_of_reprs_and_errors(tmp_path: Path) -> None:
+    config = parse_config(
+        {"connectors": [{"name": "bs", "type": "http", "base_url": "https://backstage.example", "token": "${TOKEN}"}]},
+        base_dir=tmp_path,
+        environ={"TOKEN": "s3cret-value"},
+    )
+    [connector] = build_connectors(config, {"http": _Http})  # type: ignore[dict-item]
+    assert connector.settings.token.get_secret_value() == "s3cret-value"  # type: ignore[attr-defined]
+    assert "s3cret-value" not in repr(connector.settings) and "s3cret-value" not in str(connector.settings)  # type: ignore[attr-defined]
+    bad = parse_config(
+        {"connectors": [{"name": "bs", "type": "http", "base_url": "not a url", "token": 12345, "username": "u"}]},
+        base_dir=tmp_path,
+    )
+    with pytest.raises(ConfigError) as caught:
+        build_connectors(bad, {"http": _Http})  # type: ignore[dict-item]
+    text = "\n".join(caught.value.problems)
+    assert "connectors[0].base_url: Input should be a valid URL" in text
+    assert "connectors[0].token" in text and "12345" not in text

@@ -46,7 +46,7 @@ async def test_runbook_resources_render_markdown_and_ids_cannot_escape(demo_serv
 async def test_completion_offers_service_ids_and_runbook_ids(demo_server) -> None:  # type: ignore[no-untyped-def]
     async with Client(demo_server) as client:
         services = await client.complete(
-            ResourceTemplateReference(type="ref/resource", uri="service://{name}"), {"name": "pay", "value": "pay"}
+            ResourceTemplateReference(type="ref/resource", uri="service://{+name}"), {"name": "pay", "value": "pay"}
         )
         runbooks = await client.complete(
             ResourceTemplateReference(type="ref/resource", uri="runbook://{+id}"),

@@ -13,6 +13,7 @@ import dataclasses
 import gc
 import logging
 import math
+import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -78,6 +79,16 @@ def _fetcher(feed: Feed, clock: Clock, settings: CacheSettings) -> Callable[[], 
     raise ValueError(f"{feed.capability} is not fetched into the snapshot")
 
 
+_URL_SECRETS = re.compile(
+    r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?:[^\s/@'\"<>]*@)?(?P<rest>[^\s?#'\"<>]*)(?:[?#][^\s'\"<>]*)?", re.I
+)
+
+
+def redact(text: str) -> str:
+    """Error text safe to show in answers: URLs lose credentials, query strings and fragments."""
+    return _URL_SECRETS.sub(lambda m: m.group("scheme") + m.group("rest"), text)
+
+
 def _same_records(new: Any, old: Any) -> bool:
     """Whether two payloads hold the very same record objects (what an unchanged, memoised source returns)."""
     if new is old:
@@ -140,7 +151,7 @@ class SnapshotCache:
             if self._task_groups:
                 if self._inflight is None and not self._scheduled:
                     self._scheduled = True
-                    self._task_groups[-1].start_soon(self._refresh_quietly)
+                    self._task_groups[0].start_soon(self._refresh_quietly)  # the longest-lived group
             else:
                 try:
                     return await self.refresh()
@@ -155,11 +166,6 @@ class SnapshotCache:
             if self._snapshot is not None and self.age_seconds < self.settings.ttl_seconds:
                 return self._snapshot
         done = self._inflight = anyio.Event()
-        # A refresh allocates millions of long-lived objects; cyclic GC passes over them cost more
-        # than the build itself. Snapshots hold no reference cycles, so refcounting frees old ones
-        # even after freeze() parks the new one outside future collections.
-        collecting = gc.isenabled()
-        gc.disable()
         try:
             await self._fetch_all()
             inputs = self._inputs()
@@ -175,17 +181,22 @@ class SnapshotCache:
             self._built_monotonic = self.monotonic()
             self.refresh_count += 1
         finally:
-            if collecting:
-                gc.enable()
-                gc.freeze()
             self._inflight = None
             done.set()
         return self._snapshot
 
     def _build(self, inputs: SnapshotInputs) -> Snapshot:
-        snapshot = build_snapshot(inputs)
-        if self.prepare is not None:
-            self.prepare(snapshot)
+        # Joining allocates millions of objects that all live on; cyclic collections triggered by
+        # that growth would scan them again and again and cost more than the join itself.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            snapshot = build_snapshot(inputs)
+            if self.prepare is not None:
+                self.prepare(snapshot)
+        finally:
+            if collecting:
+                gc.enable()
         return snapshot
 
     async def _refresh_quietly(self) -> None:
@@ -209,7 +220,7 @@ class SnapshotCache:
         except TimeoutError:
             feed.error = f"no answer within {self.settings.fetch_timeout_seconds:g} s"
         except Exception as exc:  # any upstream failure degrades this feed only
-            feed.error = f"{type(exc).__name__}: {exc}"[:500]
+            feed.error = redact(f"{type(exc).__name__}: {exc}")[:500]
         else:
             feed.payload, feed.fetched_at, feed.error = payload, feed.last_attempt_at, None
             return

@@ -18,7 +18,7 @@ from opscontext_mcp.clock import Clock
 from opscontext_mcp.config import AppConfig, ConfigError, load_config
 from opscontext_mcp.protocols import Connector, Health
 from opscontext_mcp.registry import build_connectors
-from opscontext_mcp.server import build_server
+from opscontext_mcp.server import build_runtime, build_server
 from opscontext_mcp.transports import TOKEN_ENV_VAR, UnsafeBinding, http_app, serve_http
 
 SHOWN_PROBLEMS = 30
@@ -43,6 +43,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UnsafeBinding as exc:
         print(f"opscontext-mcp: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        return 130
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -73,22 +75,30 @@ def _timestamp(value: str) -> datetime:
 
 
 def serve(config: AppConfig, args: argparse.Namespace) -> int:
-    server = build_server(config, now=args.now)
+    runtime = build_runtime(config, now=args.now)
+    server = build_server(runtime=runtime)
     if args.transport == "stdio":
-        server.run("stdio")
-        return 0
-    token = os.environ.get(TOKEN_ENV_VAR) or None
-    app = http_app(server, args.transport, args.host, token, stateless=args.stateless)
-    path = "/sse" if args.transport == "sse" else "/mcp"
-    logging.getLogger("opscontext_mcp").info(
-        "serving %s on http://%s:%d%s (%s)",
-        args.transport,
-        args.host,
-        args.port,
-        path,
-        "token required" if token else "no token",
-    )
-    serve_http(app, args.host, args.port)
+        app = None
+    else:
+        token = os.environ.get(TOKEN_ENV_VAR) or None
+        app = http_app(server, args.transport, args.host, token, stateless=args.stateless)
+        logging.getLogger("opscontext_mcp").info(
+            "serving %s at http://%s:%d%s (%s)",
+            args.transport,
+            args.host,
+            args.port,
+            "/sse" if args.transport == "sse" else "/mcp",
+            "bearer token required" if token else "no token: loopback only",
+        )
+
+    async def run() -> None:
+        async with runtime.running():
+            if app is None:
+                await server.run_stdio_async()
+            else:
+                await serve_http(app, args.host, args.port)
+
+    anyio.run(run)
     return 0
 
 

@@ -53,12 +53,21 @@ class Resolution:
     ambiguous: tuple[str, ...] = ()
 
 
+_RANK: dict[Via, int] = {"id": 0, "name": 1, "external-id": 2, "alias": 3}
+_MEMO_LIMIT = 1 << 16
+
+
 @dataclass
 class ServiceIndex:
-    """Built once per snapshot; read-only afterwards."""
+    """Built once per snapshot; read-only afterwards.
 
-    _exact: dict[str, set[str]] = field(default_factory=dict)
-    _exact_via: dict[str, Via] = field(default_factory=dict)
+    An exact key may name several services (a namespaced twin, a Resource sharing a
+    Component's name, an alias equal to another's name); the strongest claim wins — a
+    service's own id over a name, over another system's id, over an alias — and only a
+    tie between equally strong claims is ambiguous.
+    """
+
+    _exact: dict[str, dict[str, int]] = field(default_factory=dict)
     _normal: dict[str, set[str]] = field(default_factory=dict)
     aliases: dict[str, list[Alias]] = field(default_factory=dict)
     _choices: list[str] | None = None
@@ -70,10 +79,8 @@ class ServiceIndex:
         key = name.strip().lower()
         if not key:
             return
-        owners = self._exact.setdefault(key, set())
-        owners.add(service_id)
-        if self._exact_via.get(key) in (None, "normalised") or via == "id":
-            self._exact_via[key] = via
+        owners = self._exact.setdefault(key, {})
+        owners[service_id] = min(owners.get(service_id, _RANK[via]), _RANK[via])
         norm = normalise(name)
         if norm:
             self._normal.setdefault(norm, set()).add(service_id)
@@ -86,7 +93,10 @@ class ServiceIndex:
     def resolve(self, name: str) -> Resolution:
         found = self._memo.get(name)
         if found is None:
-            found = self._memo[name] = self._resolve(name)
+            found = self._resolve(name)
+            if len(self._memo) >= _MEMO_LIMIT:
+                self._memo.clear()
+            self._memo[name] = found
         return found
 
     def _resolve(self, name: str) -> Resolution:
@@ -95,9 +105,11 @@ class ServiceIndex:
         if owners is None and _REF_PREFIX.match(key):
             owners = self._exact.get(_REF_PREFIX.sub("", key))
         if owners:
-            if len(owners) == 1:
-                return Resolution(next(iter(owners)), self._exact_via[key] if key in self._exact_via else "name")
-            return Resolution(None, ambiguous=tuple(sorted(owners)))
+            best = min(owners.values())
+            winners = sorted(sid for sid, rank in owners.items() if rank == best)
+            if len(winners) == 1:
+                return Resolution(winners[0], next(via for via, rank in _RANK.items() if rank == best))
+            return Resolution(None, ambiguous=tuple(winners))
         norm = normalise(name)
         candidates = self._normal.get(norm) if norm else None
         if not candidates:

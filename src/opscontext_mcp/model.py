@@ -1,7 +1,8 @@
 """Records every connector maps its upstream into. Each carries its provenance.
 
 Connectors fill these; the snapshot joins them. Field names follow DESIGN.md's
-vocabulary, not any one upstream's.
+vocabulary, not any one upstream's. Every moment is timezone-aware: a naive time is
+refused where the record is built, so one sloppy upstream cannot break comparisons.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 
 class Record(BaseModel):
@@ -21,7 +22,7 @@ class Provenance(Record):
     """Which source said it, when it was fetched, and where in the source it lives."""
 
     source: str
-    fetched_at: datetime
+    fetched_at: AwareDatetime
     ref: str | None = None
     """File path, URL or upstream id of the record, when the source has one."""
 
@@ -109,8 +110,8 @@ class TrafficStats(Record):
 
     requests: int
     errors: int = 0
-    window_start: datetime
-    window_end: datetime
+    window_start: AwareDatetime
+    window_end: AwareDatetime
     p50_ms: float | None = None
     p95_ms: float | None = None
     p99_ms: float | None = None
@@ -144,7 +145,7 @@ class Change(Sourced):
     service: str
     kind: ChangeKind
     summary: str
-    at: datetime
+    at: AwareDatetime
     author: str | None = None
     version: str | None = None
     link: str | None = None
@@ -160,8 +161,8 @@ class Alert(Sourced):
     """The service the alert is about, by the label value it carried."""
     severity: str | None = None
     state: AlertState = "active"
-    starts_at: datetime
-    ends_at: datetime | None = None
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime | None = None
     fingerprint: str | None = None
     summary: str | None = None
     labels: dict[str, str] = Field(default_factory=dict)
@@ -194,8 +195,8 @@ class Runbook(Sourced):
 
 class Shift(Record):
     user: str
-    start: datetime
-    end: datetime
+    start: AwareDatetime
+    end: AwareDatetime
 
 
 class Schedule(Sourced):
@@ -246,8 +247,8 @@ class Incident(Sourced):
     status: str
     severity: str | None = None
     services: tuple[str, ...] = ()
-    opened_at: datetime
-    resolved_at: datetime | None = None
+    opened_at: AwareDatetime
+    resolved_at: AwareDatetime | None = None
     link: str | None = None
 
 

@@ -10,13 +10,13 @@ exactly this way.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import ClassVar, Generic, Literal, Protocol, TypeVar, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from opscontext_mcp.model import (
     SLO,
@@ -104,13 +104,30 @@ class ConnectorSettings(BaseModel):
     type: str
 
 
+class HttpConnectorSettings(ConnectorSettings):
+    """The keys every HTTP connector shares. Secrets are `SecretStr`: never printed, logged or echoed."""
+
+    base_url: AnyHttpUrl
+    token: SecretStr | None = None
+    """Bearer or API token, normally `${SOME_ENV_VAR}`."""
+    username: str | None = None
+    password: SecretStr | None = None
+    timeout_seconds: float = Field(default=10, gt=0)
+    verify_tls: bool = True
+
+    @model_validator(mode="after")
+    def _username_and_password_go_together(self) -> HttpConnectorSettings:
+        if (self.username is None) != (self.password is None):
+            raise ValueError("username and password go together: give both or neither")
+        return self
+
+
 @dataclass(frozen=True)
 class ConnectorContext:
     """What the server hands a connector besides its settings."""
 
     base_dir: Path
     """Directory relative paths in the config are resolved against."""
-    options: dict[str, object] = field(default_factory=dict)
 
 
 @runtime_checkable
@@ -118,9 +135,13 @@ class Connector(Protocol):
     name: str
     capabilities: frozenset[Capability]
 
-    async def check(self) -> Health: ...
+    async def check(self) -> Health:
+        """A cheap probe of the upstream: reachable, authorised, configured right."""
+        ...
 
-    async def aclose(self) -> None: ...
+    async def aclose(self) -> None:
+        """Release what the connector holds (HTTP pools, files). A later fetch may open them again."""
+        ...
 
 
 class ConnectorType(Protocol):

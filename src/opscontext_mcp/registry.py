@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import logging
 from collections.abc import Mapping
+from functools import cache
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -23,6 +24,7 @@ from opscontext_mcp.protocols import (
 logger = logging.getLogger(__name__)
 
 
+@cache
 def installed_connector_types() -> dict[str, ConnectorType]:
     """Every connector type registered under the entry-point group, built-ins included."""
     found: dict[str, ConnectorType] = {}
@@ -75,14 +77,22 @@ def build_connectors(config: AppConfig, types: Mapping[str, ConnectorType] | Non
     context = ConnectorContext(base_dir=config.base_dir)
     connectors = []
     for connector_type, settings in validated:
-        connector = connector_type(settings, context)
+        index = next(i for i, entry in enumerate(config.connectors) if entry.get("name") == settings.name)
+        try:
+            connector = connector_type(settings, context)
+        except ValueError as exc:
+            problems.append(f"connectors[{index}]: {exc}")
+            continue
         for capability in connector.capabilities:
             protocol = PROVIDER_PROTOCOLS[capability]
             if not isinstance(connector, protocol):
-                raise TypeError(
-                    f"connector {settings.name!r} lists {capability} but does not implement {protocol.__name__}"
+                problems.append(
+                    f"connectors[{index}].type: connector type {settings.type!r} lists {capability} "
+                    f"but does not implement {protocol.__name__}; the connector package is broken"
                 )
         if not connector.capabilities:
             logger.warning("connector %r provides nothing: check its settings (opscontext-mcp check)", settings.name)
         connectors.append(connector)
+    if problems:
+        raise ConfigError(config.source, problems)
     return connectors

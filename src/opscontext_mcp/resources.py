@@ -1,4 +1,4 @@
-"""Resources: service://{name}, runbook://{id}, opscontext://sources; completion of their names."""
+"""Resources: service://{+name}, runbook://{+id}, opscontext://sources; completion of their names."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ResourceNotFoundError
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.types import Completion, ResourceTemplateReference
 
 from opscontext_mcp.analysis.common import UnknownService, freshness, require_service
@@ -21,10 +21,10 @@ COMPLETIONS = 50
 
 def register_resources(server: MCPServer, runtime: Runtime) -> None:
     @server.resource(
-        "service://{name}", mime_type="application/json", description="service_context of one service, as JSON"
+        "service://{+name}", mime_type="application/json", description="service_context of one service, as JSON"
     )
     async def service_resource(name: str) -> str:
-        snapshot = await runtime.snapshot()
+        snapshot = await current(runtime)
         try:
             entry = require_service(snapshot, name)
         except UnknownService as exc:
@@ -37,7 +37,7 @@ def register_resources(server: MCPServer, runtime: Runtime) -> None:
         description="One runbook as Markdown; ids come from matching_runbook",
     )
     async def runbook_resource(id: str) -> str:
-        snapshot = await runtime.snapshot()
+        snapshot = await current(runtime)
         item = snapshot.runbooks_by_key.get(id)
         if item is None:
             raise ResourceNotFoundError(f"no runbook with id {id!r}; matching_runbook lists ids")
@@ -49,22 +49,31 @@ def register_resources(server: MCPServer, runtime: Runtime) -> None:
         description="Health and freshness of every source, records it could not use, names nothing resolves",
     )
     async def sources_resource() -> str:
-        snapshot = await runtime.snapshot()
+        snapshot = await current(runtime)
         return json.dumps(sources_report(snapshot, runtime), default=str)
 
     @server.completion()
     async def complete(ref: Any, argument: Any, context: Any) -> Completion | None:
         if not isinstance(ref, ResourceTemplateReference):
             return None
-        snapshot = await runtime.snapshot()
+        snapshot = await current(runtime)
         prefix = argument.value.lower()
-        if ref.uri == "service://{name}":
+        if ref.uri == "service://{+name}":
             names = sorted(sid for sid in snapshot.services if sid.startswith(prefix))
         elif ref.uri == "runbook://{+id}":
             names = sorted(key for key in snapshot.runbooks_by_key if key.lower().startswith(prefix))
         else:
             return None
         return Completion(values=names[:COMPLETIONS], total=len(names), has_more=len(names) > COMPLETIONS)
+
+
+async def current(runtime: Runtime) -> Snapshot:
+    try:
+        return await runtime.snapshot()
+    except Exception as exc:  # no snapshot at all: say why instead of a bare "Error reading resource"
+        raise ResourceError(
+            f"no data could be assembled from the configured sources: {type(exc).__name__}: {exc}"
+        ) from exc
 
 
 def sources_report(snapshot: Snapshot, runtime: Runtime) -> dict[str, Any]:

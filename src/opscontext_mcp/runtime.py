@@ -25,7 +25,7 @@ class Runtime:
     connectors: Sequence[Connector]
     clock: Clock
     cache: SnapshotCache = field(init=False)
-    _sessions: int = field(default=0, init=False, repr=False)
+    _open: int = field(default=0, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.cache = SnapshotCache(self.connectors, self.config.cache, self.clock, self.config.aliases, prepare=prepare)
@@ -34,9 +34,14 @@ class Runtime:
         return await self.cache.get()
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[Runtime]:
-        """One per transport session: warms the cache in the background, closes connectors after the last."""
-        self._sessions += 1
+    async def running(self) -> AsyncIterator[Runtime]:
+        """Keep the runtime open: warm the cache, refresh it in the background, close connectors at the end.
+
+        Nested entries share the work: the CLI opens it for the whole process, and each MCP session
+        opens it again through the server's lifespan, so a client that disconnects never closes the
+        connectors or cancels a refresh others are waiting on. Only the outermost exit closes them.
+        """
+        self._open += 1
         try:
             async with anyio.create_task_group() as group:
                 self.cache.attach(group)
@@ -48,8 +53,8 @@ class Runtime:
                     self.cache.detach(group)
                     group.cancel_scope.cancel()
         finally:
-            self._sessions -= 1
-            if self._sessions == 0:
+            self._open -= 1
+            if self._open == 0:
                 await self._close_connectors()
 
     async def _warm(self) -> None:

@@ -24,23 +24,38 @@ names. Every answer carries provenance and a freshness block: check its warnings
 on a section. Lists are capped; `total` and `truncated` say what was left out."""
 
 
-def build_server(
+def build_runtime(
     config: AppConfig | None = None,
     *,
     connectors: Sequence[Connector] | None = None,
     now: datetime | None = None,
-) -> MCPServer[Runtime]:
-    """A ready server. Without a config it serves the bundled demo environment."""
+) -> Runtime:
+    """Connectors, clock and cache for `config` (default: the bundled demo)."""
     config = config if config is not None else load_config()
-    runtime = Runtime(
+    return Runtime(
         config=config,
         connectors=list(connectors) if connectors is not None else build_connectors(config),
         clock=Clock(now or config.now),
     )
 
+
+def build_server(
+    config: AppConfig | None = None,
+    *,
+    runtime: Runtime | None = None,
+    connectors: Sequence[Connector] | None = None,
+    now: datetime | None = None,
+) -> MCPServer[Runtime]:
+    """A ready server. Without a config it serves the bundled demo environment.
+
+    Each MCP session keeps the runtime open through the server's lifespan; whoever runs the server
+    for a whole process should also hold `runtime.running()` around it (the CLI does).
+    """
+    runtime = runtime if runtime is not None else build_runtime(config, connectors=connectors, now=now)
+
     @asynccontextmanager
     async def lifespan(_: MCPServer[Runtime]) -> AsyncIterator[Runtime]:
-        async with runtime.session():
+        async with runtime.running():
             yield runtime
 
     server: MCPServer[Runtime] = MCPServer(

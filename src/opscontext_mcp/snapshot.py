@@ -207,7 +207,7 @@ class Snapshot:
         return self.index.resolve(name)
 
     def edge(self, caller: str, callee: str) -> Edge:
-        return self.graph.edges[caller, callee]["edge"]
+        return self.graph.succ[caller][callee]["edge"]  # type: ignore[no-any-return]
 
     def statuses_for(self, *capabilities: Capability) -> tuple[SourceStatus, ...]:
         wanted = set(capabilities)

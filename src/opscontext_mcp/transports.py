@@ -9,6 +9,7 @@ from typing import Literal
 
 import uvicorn
 from mcp.server.mcpserver import MCPServer
+from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 TOKEN_ENV_VAR = "OPSCONTEXT_TOKEN"
@@ -70,13 +71,28 @@ def http_app(
             f"refusing to listen on {host} without a token: set {TOKEN_ENV_VAR} (clients then send "
             "Authorization: Bearer <token>), or bind 127.0.0.1"
         )
+    security = _rebinding_protection(host) if is_loopback(host) else None
     if transport == "sse":
-        app = server.sse_app(host=host)
+        app = server.sse_app(host=host, transport_security=security)
     else:
-        app = server.streamable_http_app(host=host, stateless_http=stateless, json_response=stateless)
+        app = server.streamable_http_app(
+            host=host, stateless_http=stateless, json_response=stateless, transport_security=security
+        )
     return BearerTokenGate(app, token)
 
 
-def serve_http(app: ASGIApp, host: str, port: int) -> None:
+def _rebinding_protection(host: str) -> TransportSecuritySettings:
+    """Host/Origin checks for every loopback form; the SDK turns them on only for the three usual ones."""
+    bound = host if host.startswith("[") or ":" not in host else f"[{host}]"
+    hosts = sorted({f"{bound}:*", "127.0.0.1:*", "localhost:*", "[::1]:*"})
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=hosts,
+        allowed_origins=[f"http://{h}" for h in hosts],
+    )
+
+
+async def serve_http(app: ASGIApp, host: str, port: int) -> None:
     # log_config=None: uvicorn's own config would send access logs to stdout.
-    uvicorn.run(app, host=host, port=port, log_config=None, lifespan="on")
+    config = uvicorn.Config(app, host=host.strip("[]"), port=port, log_config=None, lifespan="on")
+    await uvicorn.Server(config).serve()

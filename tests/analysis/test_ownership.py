@@ -95,7 +95,29 @@ def test_escalation_targets_resolve_to_people_and_contacts_when_each_level_appli
 
 def test_on_call_is_read_from_the_owning_teams_schedules() -> None:
     snapshot = snapshot_with([])
-    now, following = on_call(snapshot, snapshot.services["payment"], at(27, 10))
-    assert [v.person.display_name for v in now] == ["Ann A"]
-    assert [(v.person.name, v.start) for v in following] == [("bob", at(28, 9))]
-    assert on_call(snapshot, snapshot.services["ledger"], at(27, 10)) == ([], [])
+    found = on_call(snapshot, snapshot.services["payment"], at(27, 10))
+    assert [v.person.display_name for v in found.now] == ["Ann A"]
+    assert [(v.person.name, v.start) for v in found.next] == [("bob", at(28, 9))]
+    assert found.notes == []
+    ending = on_call(snapshot, snapshot.services["payment"], at(29, 10))
+    assert ending.next == [] and ending.notes == ["schedule pay-primary has no shift after 2026-11-30T09:00:00Z"]
+    gap = on_call(snapshot, snapshot.services["payment"], at(30, 12))
+    assert gap.notes == ["nobody holds schedule pay-primary now"]
+    unowned = on_call(snapshot, snapshot.services["ledger"], at(27, 10))
+    assert (unowned.now, unowned.next) == ([], [])
+
+
+def test_an_overlapping_shift_is_an_override_and_an_early_handover_is_next() -> None:
+    schedule = Schedule(
+        name="s",
+        shifts=(
+            Shift(user="ann", start=at(27, 9), end=at(28, 9)),
+            Shift(user="cid", start=at(27, 12), end=at(27, 14)),
+            Shift(user="bob", start=at(28, 8), end=at(29, 9)),
+        ),
+        provenance=prov("oncall"),
+    )
+    assert shift_at(schedule, at(27, 13)).user == "cid"
+    assert shift_at(schedule, at(27, 15)).user == "ann"
+    assert next_shift(schedule, at(27, 15)).user == "bob"
+    assert next_shift(schedule, at(27, 10)).user == "cid"

@@ -51,6 +51,8 @@ class FilesConnector:
         assert isinstance(settings, FilesSettings)
         self.name = settings.name
         self.root = (context.base_dir / settings.path).resolve()
+        if not self.root.is_dir():
+            raise ValueError(f"path: folder {self.root} does not exist")
         self.capabilities = frozenset(self._present())
         self._memo: dict[str, tuple[tuple[Any, ...], Any]] = {}
 

@@ -185,7 +185,7 @@ def _read_entity(catalog: _Catalog, entity: Any, where: str, directory: Path) ->
         )
         return
     catalog.seen_entities[ref] = where
-    annotations = {str(k): str(v) for k, v in (metadata.get("annotations") or {}).items()}
+    annotations = {str(k): str(v) for k, v in _mapping(metadata.get("annotations")).items()}
     try:
         if kind_key in ("component", "resource"):
             _read_service(catalog, ref, metadata, spec, annotations, where)
@@ -208,9 +208,9 @@ def _read_entity(catalog: _Catalog, entity: Any, where: str, directory: Path) ->
             catalog.api_refs.add(ref)
         elif kind_key not in _IGNORED_KINDS:
             catalog.problem(where, f"kind {kind!r} is not used by opscontext; ignored", "warning")
-    except (TypeError, ValueError) as exc:
+    except Exception as exc:  # one malformed entity must never cost the rest of the catalog
         catalog.seen_entities.pop(ref, None)
-        catalog.problem(where, f"unusable {kind} {name!r}: {' '.join(str(exc).split())[:300]}")
+        catalog.problem(where, f"unusable {kind} {name!r}: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}")
 
 
 def _location_targets(catalog: _Catalog, spec: dict[str, Any], where: str, directory: Path) -> Iterator[Path]:
@@ -245,12 +245,17 @@ def _links(metadata: dict[str, Any]) -> tuple[Link, ...]:
 
 
 def _tier(metadata: dict[str, Any], annotations: dict[str, str]) -> int | None:
-    labels = metadata.get("labels") or {}
+    labels = _mapping(metadata.get("labels"))
     for raw in (labels.get("tier"), annotations.get("opscontext.io/tier")):
         match = _TIER_PREFIX.match(str(raw).strip()) if raw is not None else None
         if match:
             return int(match.group(1))
     return None
+
+
+def _mapping(value: Any) -> dict[Any, Any]:
+    """A field that should be a mapping; anything else counts as absent."""
+    return value if isinstance(value, dict) else {}
 
 
 def _ref_list(value: Any) -> list[Any]:
@@ -363,7 +368,7 @@ def _read_group(
     annotations: dict[str, str],
     where: str,
 ) -> None:
-    profile = spec.get("profile") or {}
+    profile = _mapping(spec.get("profile"))
     parent = parse_ref(spec.get("parent"), "group", ref.namespace)
     members = [parse_ref(m, "user", ref.namespace) for m in _ref_list(spec.get("members"))]
     catalog.teams.append(
@@ -385,7 +390,7 @@ def _read_group(
 def _read_user(
     catalog: _Catalog, ref: EntityRef, spec: dict[str, Any], annotations: dict[str, str], where: str
 ) -> None:
-    profile = spec.get("profile") or {}
+    profile = _mapping(spec.get("profile"))
     groups = [parse_ref(g, "group", ref.namespace) for g in _ref_list(spec.get("memberOf"))]
     catalog.people.append(
         Person(

@@ -93,7 +93,11 @@ def read_spans(paths: Iterable[Path], root: Path, problems: list[Problem]) -> li
             continue
         skipped = 0
         for resource_index, block in enumerate(resource_spans):
-            service = _attributes(((block or {}).get("resource") or {}).get("attributes")).get("service.name")
+            block = block if isinstance(block, dict) else {}
+            resource = block.get("resource")
+            service = _attributes(resource.get("attributes") if isinstance(resource, dict) else None).get(
+                "service.name"
+            )
             if not isinstance(service, str) or not service:
                 problems.append(
                     Problem(
@@ -102,8 +106,10 @@ def read_spans(paths: Iterable[Path], root: Path, problems: list[Problem]) -> li
                     )
                 )
                 continue
-            for scope in block.get("scopeSpans") or block.get("instrumentationLibrarySpans") or []:
-                for raw in (scope or {}).get("spans") or []:
+            scopes = block.get("scopeSpans") or block.get("instrumentationLibrarySpans") or []
+            for scope in scopes if isinstance(scopes, list) else []:
+                raw_spans = scope.get("spans") if isinstance(scope, dict) else None
+                for raw in raw_spans if isinstance(raw_spans, list) else []:
                     span = _span(raw, service)
                     if span is None:
                         skipped += 1
@@ -151,10 +157,13 @@ def derive_dependencies(spans: list[Span], source: str, fetched_at: datetime, re
     for span in spans:
         if span.kind not in (CLIENT, PRODUCER) or (span.trace_id, span.span_id) in paired:
             continue
-        peer = _first(span.attributes, _PEER_ATTRIBUTES)
+        messaging = span.kind == PRODUCER or "messaging.system" in span.attributes
+        peer = _first(span.attributes, _QUEUE_ATTRIBUTES if messaging else _PEER_ATTRIBUTES) or _first(
+            span.attributes, _PEER_ATTRIBUTES
+        )
         if not peer or peer == span.service:
             continue
-        if span.kind == PRODUCER or "messaging.system" in span.attributes:
+        if messaging:
             connection = "messaging_system"
         elif "db.system" in span.attributes or "db.system.name" in span.attributes:
             connection = "database"

@@ -67,6 +67,8 @@ def each_record(
             problems.append(Problem(location=where, reason=describe(exc)))
         except (ValueError, TypeError) as exc:
             problems.append(Problem(location=where, reason=str(exc)))
+        except Exception as exc:  # a record of an unexpected shape is skipped, never the whole file
+            problems.append(Problem(location=where, reason=f"unusable record: {type(exc).__name__}: {exc}"))
     return built
 
 
@@ -147,8 +149,8 @@ def read_alerts(paths: list[Path], root: Path, source: str, fetched_at: datetime
 
 def alert_from_alertmanager(item: dict[str, Any], source: str, fetched_at: datetime, ref: str | None) -> Alert:
     """One alert in the Alertmanager API v2 (or webhook) shape."""
-    labels = {str(k): str(v) for k, v in (item.get("labels") or {}).items()}
-    annotations = {str(k): str(v) for k, v in (item.get("annotations") or {}).items()}
+    labels = {str(k): str(v) for k, v in _mapping(item.get("labels")).items()}
+    annotations = {str(k): str(v) for k, v in _mapping(item.get("annotations")).items()}
     name = labels.get("alertname")
     if not name:
         raise ValueError("alert has no alertname label")
@@ -177,6 +179,10 @@ def alert_from_alertmanager(item: dict[str, Any], source: str, fetched_at: datet
         link=item.get("generatorURL"),
         provenance=Provenance(source=source, fetched_at=fetched_at, ref=ref),
     )
+
+
+def _mapping(value: Any) -> dict[Any, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _time(value: Any) -> datetime | None:

@@ -30,9 +30,16 @@ def require_service(snapshot: Snapshot, name: str) -> ServiceEntry:
         )
     suggestions = [service_id for service_id, _, score in snapshot.index.suggest(name, limit=5) if score >= 50]
     hint = f" Did you mean: {', '.join(suggestions)}?" if suggestions else " No similar names are known."
-    raise UnknownService(
-        name, f"Unknown service {name!r}.{hint} find_service searches all names and aliases.", suggestions
-    )
+    degraded = [
+        f"{s.source} ({s.capability}) is {s.status}: {s.error}"
+        for s in snapshot.statuses_for(Capability.CATALOG, Capability.TOPOLOGY)
+        if s.status != "ok"
+    ]
+    if Capability.CATALOG not in snapshot.capabilities_present:
+        degraded.append("no configured source provides a catalog")
+    caveat = f" Note: {'; '.join(degraded)}." if degraded else ""
+    message = f"Unknown service {name!r}.{hint} find_service searches all names and aliases.{caveat}"
+    raise UnknownService(name, message, suggestions)
 
 
 def service_ref(entry: ServiceEntry) -> ServiceRef:

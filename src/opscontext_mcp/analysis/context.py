@@ -90,22 +90,27 @@ def summary(entry: ServiceEntry, snapshot: Snapshot) -> ServiceSummary:
 
 def ownership_section(
     snapshot: Snapshot, entry: ServiceEntry, now: datetime, members_shown: int = 0
-) -> OwnershipSection:
-    """Owner (with up to `members_shown` team members), conflicts, on-call now and next, escalation."""
-    now_on_call, next_on_call = on_call(snapshot, entry, now)
+) -> tuple[OwnershipSection, list[str]]:
+    """Owner (with up to `members_shown` team members), conflicts, on-call now and next, escalation; and notes."""
+    shifts = on_call(snapshot, entry, now)
     policy = policy_for(snapshot, entry)
     status, note = section_status(snapshot, entry.owner is not None, Capability.CATALOG, Capability.ONCALL)
+    notes = [note] if note else []
     if entry.owner is None and status == "empty":
-        note = "no catalog names an owner for this service"
-    return OwnershipSection(
+        notes.append("no catalog names an owner for this service")
+    notes.extend(shifts.notes)
+    if policy is None and entry.owner is not None:
+        notes.append("no escalation policy applies to this service or its owning team")
+    section = OwnershipSection(
         status=status,
-        note=note,
+        note="; ".join(notes) or None,
         owner=owner_view(snapshot, entry.owner, members_shown) if entry.owner else None,
         conflicts=[owner_view(snapshot, claim, members_shown) for claim in entry.owner_conflicts],
-        on_call_now=now_on_call,
-        on_call_next=next_on_call,
+        on_call_now=shifts.now,
+        on_call_next=shifts.next,
         escalation=escalation_view(snapshot, policy, now) if policy else None,
     )
+    return section, notes
 
 
 def service_context(snapshot: Snapshot, entry: ServiceEntry, now: datetime) -> ServiceContextReply:
@@ -140,7 +145,7 @@ def service_context(snapshot: Snapshot, entry: ServiceEntry, now: datetime) -> S
 
     return ServiceContextReply(
         service=summary(entry, snapshot),
-        ownership=ownership_section(snapshot, entry, now),
+        ownership=ownership_section(snapshot, entry, now)[0],
         dependencies=sections["dependencies"],
         dependents=sections["dependents"],
         changes=ChangeSection(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from opscontext_mcp.model import EscalationPolicy, Schedule, Shift
@@ -52,16 +53,15 @@ def owner_view(snapshot: Snapshot, claim: OwnerClaim, members_shown: int = MEMBE
 
 
 def shift_at(schedule: Schedule, at: datetime) -> Shift | None:
-    return next((s for s in schedule.shifts if s.start <= at < s.end), None)
+    """The shift holding the schedule at `at`; where shifts overlap, the latest to start (an override)."""
+    running = [s for s in schedule.shifts if s.start <= at < s.end]
+    return max(running, key=lambda s: s.start) if running else None
 
 
 def next_shift(schedule: Schedule, at: datetime) -> Shift | None:
-    """The first shift after the one running at `at` (or after `at`, if none runs)."""
+    """The first shift starting after `at` that hands the schedule to someone else."""
     current = shift_at(schedule, at)
-    boundary = current.end if current else at
-    return next(
-        (s for s in schedule.shifts if s.start >= boundary and (current is None or s.user != current.user)), None
-    )
+    return next((s for s in schedule.shifts if s.start > at and (current is None or s.user != current.user)), None)
 
 
 def owning_team(entry: ServiceEntry) -> str | None:
@@ -69,14 +69,22 @@ def owning_team(entry: ServiceEntry) -> str | None:
     return owner.name if owner and owner.kind == "group" else None
 
 
-def on_call(snapshot: Snapshot, entry: ServiceEntry, at: datetime) -> tuple[list[OnCallView], list[OnCallView]]:
-    """(on call now, on call next) across the owning team's schedules."""
+@dataclass
+class OnCall:
+    now: list[OnCallView] = field(default_factory=list)
+    next: list[OnCallView] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def on_call(snapshot: Snapshot, entry: ServiceEntry, at: datetime) -> OnCall:
+    """Who holds each of the owning team's schedules now, who takes over next, and gaps worth saying."""
+    found = OnCall()
     team = owning_team(entry)
     if team is None:
-        return [], []
-    now_views, next_views = [], []
+        return found
     for schedule in snapshot.schedules_by_team.get(team.lower(), ()):
-        for shift, bucket in ((shift_at(schedule, at), now_views), (next_shift(schedule, at), next_views)):
+        current, following = shift_at(schedule, at), next_shift(schedule, at)
+        for shift, bucket in ((current, found.now), (following, found.next)):
             if shift is not None:
                 bucket.append(
                     OnCallView(
@@ -87,7 +95,11 @@ def on_call(snapshot: Snapshot, entry: ServiceEntry, at: datetime) -> tuple[list
                         provenance=schedule.provenance,
                     )
                 )
-    return now_views, next_views
+        if current is None:
+            found.notes.append(f"nobody holds schedule {schedule.name} now")
+        elif following is None:
+            found.notes.append(f"schedule {schedule.name} has no shift after {current.end:%Y-%m-%dT%H:%M:%SZ}")
+    return found
 
 
 def policy_for(snapshot: Snapshot, entry: ServiceEntry) -> EscalationPolicy | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Literal
 
 from mcp.server.mcpserver import MCPServer
@@ -14,7 +15,7 @@ from opscontext_mcp.protocols import Capability
 from opscontext_mcp.replies import ChangesReply
 from opscontext_mcp.runtime import Runtime
 from opscontext_mcp.tools import READ_ONLY, reply
-from opscontext_mcp.tools.arguments import arg, service_argument, time_argument
+from opscontext_mcp.tools.arguments import arg, current_snapshot, service_argument, time_argument
 
 ChangeKindName = Literal["deploy", "config", "feature_flag", "change_request", "infra"]
 
@@ -31,7 +32,7 @@ def register(server: MCPServer, runtime: Runtime) -> None:
         limit: Annotated[int, arg(ge=1, le=200)] = 20,
     ) -> Annotated[CallToolResult, ChangesReply]:
         """Changes (deploys, config, flags, change requests, infra) in a window, newest first; for a service also those of its dependencies, with hop distance and path."""
-        snapshot = await runtime.snapshot()
+        snapshot = await current_snapshot(runtime)
         now = runtime.clock.now()
         start = time_argument(since, now, "since")
         end = time_argument(until, now, "until") if until else now
@@ -42,6 +43,14 @@ def register(server: MCPServer, runtime: Runtime) -> None:
         items, total, by_kind = changes_near(
             snapshot, entry, start, end, hops, frozenset(kinds) if kinds else None, now, limit
         )
+        status = freshness(snapshot, now, Capability.CHANGES, Capability.CATALOG, Capability.TOPOLOGY)
+        lookback = runtime.config.cache.change_lookback_hours
+        kept_since = now - timedelta(hours=lookback)
+        if start < kept_since:
+            status.warnings.append(
+                f"changes are fetched for the last {lookback:g} h (cache.change_lookback_hours): "
+                f"nothing before {kept_since:%Y-%m-%dT%H:%M:%SZ} is known"
+            )
         return reply(
             ChangesReply(
                 service=entry.id if entry else None,
@@ -52,6 +61,6 @@ def register(server: MCPServer, runtime: Runtime) -> None:
                 total=total,
                 truncated=total > len(items),
                 by_kind=by_kind,
-                freshness=freshness(snapshot, now, Capability.CHANGES, Capability.CATALOG, Capability.TOPOLOGY),
+                freshness=status,
             )
         )

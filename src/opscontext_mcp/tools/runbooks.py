@@ -15,7 +15,7 @@ from opscontext_mcp.protocols import Capability
 from opscontext_mcp.replies import RunbookReply
 from opscontext_mcp.runtime import Runtime
 from opscontext_mcp.tools import READ_ONLY, reply
-from opscontext_mcp.tools.arguments import arg, service_argument
+from opscontext_mcp.tools.arguments import arg, current_snapshot, service_argument
 
 
 def register(server: MCPServer, runtime: Runtime) -> None:
@@ -31,7 +31,7 @@ def register(server: MCPServer, runtime: Runtime) -> None:
         """Runbooks ranked for a service, symptom and/or alert, each with the reasons it matched and its best section."""
         if not (service or symptom or alert):
             raise ToolError("give at least one of service, symptom or alert")
-        snapshot = await runtime.snapshot()
+        snapshot = await current_snapshot(runtime)
         now = runtime.clock.now()
         service_ids: list[str] = []
         if service:

@@ -14,7 +14,7 @@ from opscontext_mcp.protocols import Capability
 from opscontext_mcp.replies import AliasView, FindServiceReply, OwnershipReply, ServiceContextReply, ServiceMatch
 from opscontext_mcp.runtime import Runtime
 from opscontext_mcp.tools import READ_ONLY, reply
-from opscontext_mcp.tools.arguments import arg, service_argument
+from opscontext_mcp.tools.arguments import arg, current_snapshot, service_argument
 
 ServiceName = Annotated[str, arg(description="Service name, alias or id in any source", min_length=1, max_length=300)]
 
@@ -26,7 +26,7 @@ def register(server: MCPServer, runtime: Runtime) -> None:
         limit: Annotated[int, arg(ge=1, le=20)] = 5,
     ) -> Annotated[CallToolResult, FindServiceReply]:
         """Which canonical service a name means, with its names in every source; fuzzy 'did you mean' otherwise."""
-        snapshot = await runtime.snapshot()
+        snapshot = await current_snapshot(runtime)
         now = runtime.clock.now()
         resolved = snapshot.resolve(query)
         ranked: list[tuple[str, str, float, str]] = []
@@ -58,15 +58,10 @@ def register(server: MCPServer, runtime: Runtime) -> None:
     @server.tool(annotations=READ_ONLY)
     async def who_owns(service: ServiceName) -> Annotated[CallToolResult, OwnershipReply]:
         """Owning team and contacts, who is on call now and next, the escalation levels; ownership conflicts between sources."""
-        snapshot = await runtime.snapshot()
+        snapshot = await current_snapshot(runtime)
         now = runtime.clock.now()
         entry = service_argument(snapshot, service)
-        section = context.ownership_section(snapshot, entry, now, members_shown=MEMBERS_SHOWN)
-        notes = [section.note] if section.note else []
-        if section.escalation is None:
-            notes.append("no escalation policy applies to this service or its owning team")
-        if not section.on_call_now and section.owner is not None:
-            notes.append("nobody on the owning team's schedules is on call now")
+        section, notes = context.ownership_section(snapshot, entry, now, members_shown=MEMBERS_SHOWN)
         return reply(
             OwnershipReply(
                 service=service_ref(entry),
@@ -83,5 +78,5 @@ def register(server: MCPServer, runtime: Runtime) -> None:
     @server.tool(annotations=READ_ONLY)
     async def service_context(service: ServiceName) -> Annotated[CallToolResult, ServiceContextReply]:
         """Everything about one service in one call: owner, on-call, escalation, tier, dependencies and dependents, recent changes here and nearby, firing alerts, best runbook — each with provenance."""
-        snapshot = await runtime.snapshot()
+        snapshot = await current_snapshot(runtime)
         return reply(context.service_context(snapshot, service_argument(snapshot, service), runtime.clock.now()))

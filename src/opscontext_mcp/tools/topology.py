@@ -13,7 +13,7 @@ from opscontext_mcp.protocols import Capability
 from opscontext_mcp.replies import BlastRadiusReply, NeighboursReply, SectionNote
 from opscontext_mcp.runtime import Runtime
 from opscontext_mcp.tools import READ_ONLY, reply
-from opscontext_mcp.tools.arguments import arg, service_argument
+from opscontext_mcp.tools.arguments import arg, current_snapshot, service_argument
 from opscontext_mcp.tools.services import ServiceName
 
 
@@ -26,7 +26,7 @@ def register(server: MCPServer, runtime: Runtime) -> None:
         limit: Annotated[int, arg(ge=1, le=200)] = 25,
     ) -> Annotated[CallToolResult, NeighboursReply]:
         """Dependencies (what it calls) and dependents (what calls it), with declared/observed provenance and traffic: rate, error ratio, latency."""
-        snapshot = await runtime.snapshot()
+        snapshot = await current_snapshot(runtime)
         entry = service_argument(snapshot, service)
         found = {
             name: topology.neighbour_views(snapshot, entry, name, depth, limit)
@@ -56,7 +56,7 @@ def register(server: MCPServer, runtime: Runtime) -> None:
         limit: Annotated[int, arg(ge=1, le=500)] = 50,
     ) -> Annotated[CallToolResult, BlastRadiusReply]:
         """Everything that transitively depends on a service, most critical first, counted by hop, tier and team."""
-        snapshot = await runtime.snapshot()
+        snapshot = await current_snapshot(runtime)
         entry = service_argument(snapshot, service)
         shown, total, by_hop, by_tier, by_team, systems = topology.blast_radius(snapshot, entry, max_depth, limit)
         return reply(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,8 +30,12 @@ async def test_capabilities_follow_the_files_present(write_tree: Callable[..., P
     assert files.capabilities == {Capability.CHANGES, Capability.ONCALL}
     health = await files.check()
     assert health.ok and "changes, oncall" in health.detail
-    missing = await connector(root / "absent").check()
-    assert not missing.ok and "does not exist" in missing.detail
+    with pytest.raises(ValueError, match="does not exist"):
+        connector(root / "absent")
+    (root / "oncall.yaml").unlink()
+    shutil.rmtree(root / "changes")
+    gone = await files.check()
+    assert not gone.ok and "no known files" in gone.detail
 
 
 async def test_changes_are_served_for_the_asked_window(write_tree: Callable[..., Path]) -> None:
