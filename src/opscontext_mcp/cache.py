@@ -26,8 +26,9 @@ import anyio.to_thread
 
 from opscontext_mcp.clock import Clock
 from opscontext_mcp.config import CacheSettings
+from opscontext_mcp.join import SnapshotInputs, build_snapshot
 from opscontext_mcp.protocols import Batch, Capability, CatalogData, Connector, OnCallData, Problem
-from opscontext_mcp.snapshot import Snapshot, SnapshotInputs, SourceProblem, SourceStatus, build_snapshot
+from opscontext_mcp.snapshot import Snapshot, SourceProblem, SourceStatus
 
 logger = logging.getLogger(__name__)
 

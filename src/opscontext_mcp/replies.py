@@ -45,7 +45,12 @@ def tidy(prop: dict[str, Any]) -> None:
 
 
 def _compact(schema: dict[str, Any], model: type[BaseModel]) -> None:
-    """Top-level keys typed, nested records named by their keys; no titles, no null noise."""
+    """Top-level keys typed, nested records named by their keys; no titles, no null noise.
+
+    A deliberate trade: full nested schemas would triple tools/list (about 32 KB for seven tools),
+    and clients pay that on every connection. Nested records are published as objects whose
+    description lists their keys; the server still validates every reply against the full model.
+    """
     schema.pop("title", None)
     described_as: dict[type[BaseModel], str] = {}
     for name, prop in schema.get("properties", {}).items():
@@ -322,6 +327,7 @@ class ServiceSummary(ServiceRef):
     type: str | None = None
     lifecycle: str | None = None
     system: str | None = None
+    domain: str | None = None
     vendor: str | None = None
     aliases: list[AliasView]
     provenance: list[Provenance]
@@ -338,17 +344,20 @@ class OwnershipSection(SectionNote):
 class NeighbourSection(SectionNote):
     items: list[NeighbourView] = []
     total: int = 0
+    truncated: bool = False
 
 
 class ChangeSection(SectionNote):
     window_hours: float
     items: list[ChangeView] = []
     total: int = 0
+    truncated: bool = False
 
 
 class AlertSection(SectionNote):
     items: list[AlertView] = []
     total: int = 0
+    truncated: bool = False
 
 
 class RunbookPick(SectionNote):

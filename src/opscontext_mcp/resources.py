@@ -11,6 +11,7 @@ from mcp.types import Completion, ResourceTemplateReference
 
 from opscontext_mcp.analysis.common import UnknownService, freshness, require_service
 from opscontext_mcp.analysis.context import service_context
+from opscontext_mcp.model import Runbook
 from opscontext_mcp.protocols import Capability
 from opscontext_mcp.runtime import Runtime
 from opscontext_mcp.snapshot import Snapshot, runbook_key
@@ -106,7 +107,7 @@ def sources_report(snapshot: Snapshot, runtime: Runtime) -> dict[str, Any]:
     }
 
 
-def render_runbook(runbook: Any, service_ids: tuple[str, ...]) -> str:
+def render_runbook(runbook: Runbook, service_ids: tuple[str, ...]) -> str:
     lines = [f"# {runbook.title}", ""]
     facts = [f"id: {runbook_key(runbook)}", f"services: {', '.join(service_ids) or 'none resolved'}"]
     if runbook.failure_modes:

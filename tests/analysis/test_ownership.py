@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from opscontext_mcp.analysis.ownership import escalation_view, next_shift, on_call, policy_for, shift_at
+from opscontext_mcp.join import SnapshotInputs, build_snapshot
 from opscontext_mcp.model import (
     EscalationLevel,
     EscalationPolicy,
@@ -14,7 +15,6 @@ from opscontext_mcp.model import (
     Vendor,
     VendorContact,
 )
-from opscontext_mcp.snapshot import SnapshotInputs, build_snapshot
 from tests.fakes import prov, service
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from opscontext_mcp.analysis.runbooks import match_runbooks, services_mentioned, tokens
+from opscontext_mcp.join import SnapshotInputs, build_snapshot
 from opscontext_mcp.model import Runbook, RunbookSection
-from opscontext_mcp.snapshot import SnapshotInputs, build_snapshot
 from tests.fakes import prov, service
 
 NOW = datetime(2026, 11, 27, 10, tzinfo=UTC)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from opscontext_mcp.analysis.topology import blast_radius, neighbour_views, walk
-from opscontext_mcp.snapshot import SnapshotInputs, build_snapshot
+from opscontext_mcp.join import SnapshotInputs, build_snapshot
 from tests.fakes import declared, observed, resource, service
 
 

@@ -82,6 +82,7 @@ def summary(entry: ServiceEntry, snapshot: Snapshot) -> ServiceSummary:
         type=entry.type,
         lifecycle=entry.lifecycle,
         system=entry.system,
+        domain=(system.domain if (system := snapshot.systems.get((entry.system or "").lower())) else None),
         vendor=entry.vendor or (v.name if (v := snapshot.vendor_by_service.get(entry.id)) else None),
         aliases=[AliasView(source=a.source, name=a.name, via=a.via) for a in snapshot.index.aliases.get(entry.id, [])],
         provenance=[r.provenance for r in entry.records],
@@ -118,7 +119,9 @@ def service_context(snapshot: Snapshot, entry: ServiceEntry, now: datetime) -> S
     for direction in ("dependencies", "dependents"):
         items, total = neighbour_views(snapshot, entry, direction, depth=1, limit=NEIGHBOURS_SHOWN)  # type: ignore[arg-type]
         status, note = section_status(snapshot, bool(items), Capability.CATALOG, Capability.TOPOLOGY)
-        sections[direction] = NeighbourSection(status=status, note=note, items=items, total=total)
+        sections[direction] = NeighbourSection(
+            status=status, note=note, items=items, total=total, truncated=total > len(items)
+        )
 
     since = now - timedelta(hours=CHANGE_WINDOW_HOURS)
     changes, change_total, _ = changes_near(snapshot, entry, since, now, CHANGE_DEPTH, None, now, CHANGES_SHOWN)
@@ -126,10 +129,15 @@ def service_context(snapshot: Snapshot, entry: ServiceEntry, now: datetime) -> S
 
     watched = (entry.id, *snapshot.graph.succ[entry.id])
     active = [item for sid in watched for item in snapshot.alerts_by_service.get(sid, ()) if is_active(item, now)]
-    active.sort(key=lambda item: (item.service_id != entry.id, item.alert.starts_at))
+    active.sort(key=lambda item: (item.alert.state != "active", item.service_id != entry.id, item.alert.starts_at))
     alert_status, alert_note = section_status(snapshot, bool(active), Capability.ALERTS)
+    firing = sum(item.alert.state == "active" for item in active)
+    alert_note = alert_note or (
+        f"{firing} firing, {len(active) - firing} silenced or inhibited, on this service and its direct "
+        "dependencies; root-cause grouping is not available yet"
+    )
 
-    own_alerts = [item.alert for item in active if item.service_id == entry.id]
+    own_alerts = [item.alert for item in active if item.service_id == entry.id and item.alert.state == "active"]
     best, candidates = match_runbooks(
         snapshot,
         now,
@@ -154,13 +162,14 @@ def service_context(snapshot: Snapshot, entry: ServiceEntry, now: datetime) -> S
             window_hours=CHANGE_WINDOW_HOURS,
             items=changes,
             total=change_total,
+            truncated=change_total > len(changes),
         ),
         alerts=AlertSection(
             status=alert_status,
-            note=alert_note
-            or "firing on this service and its direct dependencies; root-cause grouping is not available yet",
+            note=alert_note,
             items=[alert_view(item, now) for item in active[:ALERTS_SHOWN]],
             total=len(active),
+            truncated=len(active) > ALERTS_SHOWN,
         ),
         runbook=RunbookPick(
             status=runbook_status, note=runbook_note, best=best[0] if best else None, candidates=candidates

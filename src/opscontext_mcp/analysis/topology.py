@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
 from typing import Literal
 
 from opscontext_mcp.model import Provenance
@@ -138,7 +137,7 @@ def blast_radius(
     by_hop = Counter(str(hop) for hop, _ in reached.values())
     by_tier = Counter(str(item.tier) if item.tier is not None else "unknown" for item in entries)
     by_team = Counter(item.owner.name if item.owner else "unowned" for item in entries)
-    systems = sorted({s for s in _systems(entries) if s})
+    systems = sorted({item.system for item in entries if item.system})
     return (
         shown,
         len(reached),
@@ -147,7 +146,3 @@ def blast_radius(
         dict(by_team.most_common()),
         systems,
     )
-
-
-def _systems(entries: Iterable[ServiceEntry]) -> Iterable[str | None]:
-    return (item.system for item in entries)

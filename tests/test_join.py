@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from opscontext_mcp.join import SnapshotInputs, build_snapshot
 from opscontext_mcp.model import Alert, Change
-from opscontext_mcp.snapshot import SnapshotInputs, build_snapshot
 from tests.fakes import declared, observed, prov, resource, service
 
 BUILT = datetime(2026, 11, 27, 10, tzinfo=UTC)
