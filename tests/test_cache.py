@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import anyio
+import anyio.lowlevel
 import pytest
 
 from opscontext_mcp.cache import SnapshotCache
@@ -142,3 +143,20 @@ async def test_a_failing_sources_error_is_stored_redacted() -> None:
     cache, _ = make(connector)
     snapshot = await cache.refresh()
     assert snapshot.statuses[0].error == "ConnectionError: cannot reach https://cmdb.example/api"
+
+
+async def test_a_refresh_cancelled_midway_releases_its_waiters() -> None:
+    connector = catalog()
+    connector.hang = True
+    cache, _ = make(connector, timeout=30)
+    async with anyio.create_task_group() as group:
+        group.start_soon(cache.refresh)
+        group.start_soon(cache.refresh)
+        with anyio.fail_after(5):
+            while connector.calls == 0:
+                await anyio.lowlevel.checkpoint()
+        group.cancel_scope.cancel()
+    connector.hang = False
+    with anyio.fail_after(5):
+        snapshot = await cache.refresh()
+    assert sorted(snapshot.services) == ["checkout", "payment"]

@@ -80,3 +80,11 @@ def test_names_nothing_resolves_are_reported_not_dropped() -> None:
     assert reported == {("owner", "group:default/ghosts"), ("change service", "warehouse"), ("alias", "nowhere")}
     assert snapshot.alerts[0].service_id == "cart"
     assert snapshot.changes[0].service_id is None
+
+
+def test_records_refuse_times_without_a_timezone() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="timezone"):
+        Change(id="1", service="cart", kind="deploy", summary="s", at=datetime(2026, 11, 27, 9), provenance=prov("ci"))

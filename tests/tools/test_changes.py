@@ -49,3 +49,11 @@ async def test_a_bad_window_is_a_readable_error(demo_server) -> None:  # type: i
         assert "must be before until" in await call_error(
             client, "what_changed", since="2026-11-27T09:00:00Z", until="2026-11-27T08:00:00Z"
         )
+
+
+async def test_an_absurd_duration_is_refused_readably_and_a_long_window_warns(demo_server) -> None:  # type: ignore[no-untyped-def]
+    async with Client(demo_server) as client:
+        message = await call_error(client, "what_changed", since="99999999999999999999d")
+        long_window = await call(client, "what_changed", since="30d")
+    assert "reaches back more than 366 days" in message
+    assert any("cache.change_lookback_hours" in w for w in long_window["freshness"]["warnings"])

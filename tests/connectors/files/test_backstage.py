@@ -178,3 +178,24 @@ def test_the_public_backstage_example_catalog_loads_with_its_real_flaws(tmp_path
     assert any("./all-ai-resources.yaml does not exist" in p for p in problems)
     assert any("remote Location target not followed" in p for p in problems)
     assert {p.name for p in data.people} >= {"breanna.davison", "guest"}
+
+
+def test_fields_of_the_wrong_shape_cost_only_their_own_entity(write_tree: Callable[..., Path]) -> None:
+    odd_annotations = component("odd-annotations")
+    odd_annotations["metadata"]["annotations"] = ["not", "a", "mapping"]
+    odd_labels = component("odd-labels")
+    odd_labels["metadata"]["labels"] = "tier-1"
+    odd_group = {
+        "apiVersion": "backstage.io/v1alpha1",
+        "kind": "Group",
+        "metadata": {"name": "odd-team"},
+        "spec": {"type": "team", "profile": "oops", "children": []},
+    }
+    broken_spec = component("broken-spec")
+    broken_spec["spec"]["dependsOn"] = [{"kind": "Component"}]
+    root = write_tree({"catalog/all.yaml": [component("good"), odd_annotations, odd_labels, odd_group, broken_spec]})
+    data = read_catalog(root, root / "catalog", "bs", AT)
+    assert {s.name for s in data.services} == {"good", "odd-annotations", "odd-labels", "broken-spec"}
+    assert next(s for s in data.services if s.name == "odd-annotations").annotations == {}
+    assert [t.name for t in data.teams] == ["odd-team"]
+    assert any("unusable dependsOn reference" in p.reason for p in data.problems)

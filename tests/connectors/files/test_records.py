@@ -136,3 +136,23 @@ def test_oncall_yaml_is_read_sorted_and_validated_per_item(write_tree: Callable[
     assert "ends before it starts" in reasons["oncall.yaml:schedules[1]"]
     assert "escalation target 'pager:42'" in reasons["oncall.yaml:escalation_policies[1]"]
     assert "unknown section" in reasons["oncall.yaml:rotations"]
+
+
+def test_alerts_of_the_wrong_shape_are_skipped_one_by_one(write_tree: Callable[..., Path]) -> None:
+    root = write_tree(
+        {
+            "alerts/am.json": [
+                {"labels": ["alertname", "X"], "startsAt": "2026-11-27T09:00:00Z"},
+                {
+                    "labels": {"alertname": "Good", "service": "cart"},
+                    "annotations": "text",
+                    "startsAt": "2026-11-27T09:00:00Z",
+                },
+                {"labels": {"alertname": "NoStart"}},
+                {"labels": {"alertname": "BadTime"}, "startsAt": "yesterday"},
+            ]
+        }
+    )
+    batch = read_alerts(sorted((root / "alerts").iterdir()), root, "am", AT)
+    assert [a.name for a in batch.records] == ["Good"]
+    assert len(batch.problems) == 3
