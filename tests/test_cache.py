@@ -10,7 +10,7 @@ from opscontext_mcp.cache import SnapshotCache
 from opscontext_mcp.clock import Clock
 from opscontext_mcp.config import CacheSettings
 from opscontext_mcp.protocols import CatalogData
-from tests.fakes import FakeConnector, observed, service
+from tests.fakes import FakeConnector, declared, observed, service
 
 pytestmark = pytest.mark.anyio
 
@@ -160,3 +160,32 @@ async def test_a_refresh_cancelled_midway_releases_its_waiters() -> None:
     with anyio.fail_after(5):
         snapshot = await cache.refresh()
     assert sorted(snapshot.services) == ["checkout", "payment"]
+
+
+async def test_a_replaced_snapshot_is_freed_without_waiting_for_the_cycle_collector() -> None:
+    import gc
+    import weakref
+
+    from opscontext_mcp.analysis import prepare
+    from opscontext_mcp.analysis.context import service_context
+
+    connector = FakeConnector(
+        "cat",
+        catalog=CatalogData(
+            services=(service("checkout"), service("payment")),
+            dependencies=(declared("component:default/checkout", "component:default/payment"),),
+        ),
+    )
+    cache, _ = make(connector)
+    cache.prepare = prepare
+    first = await cache.refresh()
+    assert service_context(first, first.services["checkout"], NOW).dependencies.total == 1
+    graph = weakref.ref(first.graph)
+    del first
+    connector.catalog = CatalogData(services=(service("cart"),))
+    gc.disable()
+    try:
+        await cache.refresh()
+        assert graph() is None
+    finally:
+        gc.enable()
