@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import cache
 from typing import Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from opscontext_mcp.model import Provenance
 
@@ -44,34 +45,50 @@ def tidy(prop: dict[str, Any]) -> None:
             prop["type"] = [other["type"], "null"]
 
 
-def _compact(schema: dict[str, Any], model: type[BaseModel]) -> None:
-    """Top-level keys typed, nested records named by their keys; no titles, no null noise.
-
-    A deliberate trade: full nested schemas would triple tools/list (about 32 KB for seven tools),
-    and clients pay that on every connection. Nested records are published as objects whose
-    description lists their keys; the server still validates every reply against the full model.
-    """
+def _compact(schema: dict[str, Any]) -> None:
+    """A published shape without generated titles or null noise."""
     schema.pop("title", None)
-    described_as: dict[type[BaseModel], str] = {}
-    for name, prop in schema.get("properties", {}).items():
-        field = model.model_fields.get(name)
-        nested = _models_in(field.annotation) if field else []
-        if nested:
-            is_list = prop.get("type") == "array" or "items" in prop
-            seen = described_as.setdefault(nested[0], name)
-            shape = signature(nested[0]) if seen == name else f"same keys as {seen}"
-            nullable = type(None) in get_args(field.annotation)
-            described = {"type": ["object", "null"] if nullable and not is_list else "object", "description": shape}
-            prop.clear()
-            prop.update(
-                {"type": ["array", "null"] if nullable else "array", "items": described} if is_list else described
-            )
-            continue
+    for prop in schema.get("properties", {}).values():
         tidy(prop)
 
 
 class Reply(BaseModel):
-    model_config = ConfigDict(json_schema_extra=_compact)
+    """Base of every tool answer; what tools/list shows of it is `published(...)`."""
+
+
+@cache
+def published(model: type[Reply]) -> type[BaseModel]:
+    """The shape a tool publishes, and that the SDK checks its structured output against.
+
+    The reply's own keys with their types; nested records as objects whose description names
+    their keys. A deliberate trade: full nested schemas would triple tools/list (about 32 KB for
+    seven tools), which clients pay on every connection. Tools build the full reply model, which
+    validates everything, so checking nested records again on the way out would only cost time.
+    """
+    fields: dict[str, Any] = {}
+    described_as: dict[type[BaseModel], str] = {}
+    for name, info in model.model_fields.items():
+        nested = _models_in(info.annotation)
+        if not nested:
+            fields[name] = (info.annotation, info)
+            continue
+        seen = described_as.setdefault(nested[0], name)
+        is_list = get_origin(info.annotation) is list or any(get_origin(a) is list for a in get_args(info.annotation))
+        shape: Any = list[dict[str, Any]] if is_list else dict[str, Any]
+        if type(None) in get_args(info.annotation):
+            shape = shape | None
+        default = ... if info.is_required() else info.get_default(call_default_factory=True)
+        description = signature(nested[0]) if seen == name else f"same keys as {seen}"
+        fields[name] = (shape, Field(default, description=description, json_schema_extra=_plain_object))
+    return create_model(model.__name__, __config__=ConfigDict(json_schema_extra=_compact), **fields)
+
+
+def _plain_object(prop: dict[str, Any]) -> None:
+    tidy(prop)
+    prop.pop("additionalProperties", None)
+    items = prop.get("items")
+    if isinstance(items, dict):
+        items.pop("additionalProperties", None)
 
 
 SectionStatus = Literal["ok", "empty", "degraded", "not_available"]
@@ -81,8 +98,8 @@ class SourceState(Reply):
     source: str
     capability: str
     status: Literal["ok", "stale", "failed"]
-    fetched_at: datetime | None
-    age_seconds: int | None
+    fetched_at: datetime | None = None
+    age_seconds: int | None = None
     error: str | None = None
 
 
@@ -118,7 +135,7 @@ class ServiceMatch(ServiceRef):
 
 class FindServiceReply(Reply):
     query: str
-    resolved: str | None
+    resolved: str | None = None
     """The canonical id when the query names exactly one service."""
     matches: list[ServiceMatch]
     freshness: Freshness
@@ -179,12 +196,12 @@ class EscalationView(Reply):
 
 class OwnershipReply(Reply):
     service: ServiceRef
-    owner: OwnerView | None
+    owner: OwnerView | None = None
     conflicts: list[OwnerView]
     """Other sources' owners that disagree with `owner` (the highest-precedence source)."""
     on_call_now: list[OnCallView]
     on_call_next: list[OnCallView]
-    escalation: EscalationView | None
+    escalation: EscalationView | None = None
     notes: list[str] = []
     freshness: Freshness
 
@@ -196,7 +213,7 @@ class ChangeView(Reply):
     summary: str
     at: datetime
     minutes_before_now: int
-    hop: int | None
+    hop: int | None = None
     """0 = the service itself, 1 = a direct dependency, …; null when no service was asked for."""
     path: list[str] = []
     author: str | None = None
@@ -207,7 +224,7 @@ class ChangeView(Reply):
 
 
 class ChangesReply(Reply):
-    service: str | None
+    service: str | None = None
     since: datetime
     until: datetime
     depth: int
@@ -231,10 +248,15 @@ class TrafficView(Reply):
 
 
 class EdgeView(Reply):
+    """One dependency edge. Its sources' fetch times are in the answer's freshness block."""
+
     declared: bool
     observed: bool
     relations: list[str]
-    provenance: list[Provenance]
+    declared_in: list[str] = []
+    """`source:ref` of every catalog entry that declares it."""
+    observed_by: list[str] = []
+    """Sources whose telemetry saw it."""
     traffic: TrafficView | None = None
 
 
@@ -301,9 +323,9 @@ class RunbookMatch(Reply):
 
 
 class RunbookReply(Reply):
-    service: str | None
-    symptom: str | None
-    alert: str | None
+    service: str | None = None
+    symptom: str | None = None
+    alert: str | None = None
     matches: list[RunbookMatch]
     total: int
     truncated: bool
@@ -312,7 +334,7 @@ class RunbookReply(Reply):
 
 class AlertView(Reply):
     name: str
-    service: str | None
+    service: str | None = None
     severity: str | None = None
     state: str
     starts_at: datetime

@@ -26,6 +26,8 @@ async def test_neighbours_carry_declared_and_observed_provenance_and_traffic(dem
         recommendation = await call(client, "dependency_neighbours", service="recommendation", direction="dependencies")
     gateway = next(d for d in answer["dependencies"] if d["id"] == "payment-gateway")
     assert gateway["edge"]["declared"] and gateway["edge"]["observed"]
+    assert gateway["edge"]["declared_in"] == ["acme-shop:catalog/components/payment.yaml#1"]
+    assert gateway["edge"]["observed_by"] == ["acme-shop"]
     traffic = gateway["edge"]["traffic"]
     assert traffic["requests"] > 0 and 0 < traffic["error_ratio"] < 1 and traffic["p99_ms"] > traffic["p50_ms"]
     assert [d["id"] for d in answer["dependents"]] == ["checkout"]

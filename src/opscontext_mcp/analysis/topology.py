@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 from typing import Literal
 
-from opscontext_mcp.model import Provenance
 from opscontext_mcp.replies import EdgeView, ImpactedService, NeighbourView, TrafficView
 from opscontext_mcp.snapshot import Edge, ServiceEntry, Snapshot
 
@@ -31,10 +30,6 @@ def walk(snapshot: Snapshot, start: str, direction: Direction, depth: int | None
 
 
 def edge_view(edge: Edge) -> EdgeView:
-    dependencies = (*edge.declared, *edge.observed)
-    provenance: dict[tuple[str, str | None], Provenance] = {}
-    for dependency in dependencies:
-        provenance.setdefault((dependency.provenance.source, dependency.provenance.ref), dependency.provenance)
     traffic = None
     observed = edge.traffic
     if observed is not None and observed.stats is not None:
@@ -53,8 +48,9 @@ def edge_view(edge: Edge) -> EdgeView:
     return EdgeView(
         declared=bool(edge.declared),
         observed=bool(edge.observed),
-        relations=list(dict.fromkeys(d.relation for d in dependencies)),
-        provenance=list(provenance.values()),
+        relations=list(dict.fromkeys(d.relation for d in (*edge.declared, *edge.observed))),
+        declared_in=list(dict.fromkeys(f"{d.provenance.source}:{d.provenance.ref or ''}" for d in edge.declared)),
+        observed_by=list(dict.fromkeys(d.provenance.source for d in edge.observed)),
         traffic=traffic,
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 
@@ -12,11 +14,9 @@ READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempot
 
 
 def reply(model: Reply) -> CallToolResult:
-    """Structured content for applications; compact JSON without nulls as the text models read."""
-    return CallToolResult(
-        content=[TextContent(type="text", text=model.model_dump_json(exclude_none=True))],
-        structured_content=model.model_dump(mode="json"),
-    )
+    """The same compact JSON, nulls left out, as text for models and as structured content for applications."""
+    text = model.model_dump_json(exclude_none=True)
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=json.loads(text))
 
 
 def register_tools(server: MCPServer, runtime: Runtime) -> None:

@@ -12,7 +12,7 @@ from mcp.types import CallToolResult
 from opscontext_mcp.analysis.changes import changes_near
 from opscontext_mcp.analysis.common import freshness
 from opscontext_mcp.protocols import Capability
-from opscontext_mcp.replies import ChangesReply
+from opscontext_mcp.replies import ChangesReply, published
 from opscontext_mcp.runtime import Runtime
 from opscontext_mcp.tools import READ_ONLY, reply
 from opscontext_mcp.tools.arguments import arg, current_snapshot, service_argument, time_argument
@@ -30,7 +30,7 @@ def register(server: MCPServer, runtime: Runtime) -> None:
         depth: Annotated[int, arg(ge=1, le=6, description="Dependency hops to include")] = 2,
         kinds: Annotated[list[ChangeKindName] | None, arg()] = None,
         limit: Annotated[int, arg(ge=1, le=200)] = 20,
-    ) -> Annotated[CallToolResult, ChangesReply]:
+    ) -> Annotated[CallToolResult, published(ChangesReply)]:
         """Changes (deploys, config, flags, change requests, infra) in a window, newest first; for a service also those of its dependencies, with hop distance and path."""
         snapshot = await current_snapshot(runtime)
         now = runtime.clock.now()

@@ -12,7 +12,7 @@ from opscontext_mcp.analysis.common import freshness
 from opscontext_mcp.analysis.context import is_active
 from opscontext_mcp.analysis.runbooks import match_runbooks, services_mentioned
 from opscontext_mcp.protocols import Capability
-from opscontext_mcp.replies import RunbookReply
+from opscontext_mcp.replies import RunbookReply, published
 from opscontext_mcp.runtime import Runtime
 from opscontext_mcp.tools import READ_ONLY, reply
 from opscontext_mcp.tools.arguments import arg, current_snapshot, service_argument
@@ -27,7 +27,7 @@ def register(server: MCPServer, runtime: Runtime) -> None:
         ] = None,
         alert: Annotated[str | None, arg(description="Alert name, e.g. PaymentLatencyHigh", max_length=300)] = None,
         limit: Annotated[int, arg(ge=1, le=20)] = 3,
-    ) -> Annotated[CallToolResult, RunbookReply]:
+    ) -> Annotated[CallToolResult, published(RunbookReply)]:
         """Runbooks ranked for a service, symptom and/or alert, each with the reasons it matched and its best section."""
         if not (service or symptom or alert):
             raise ToolError("give at least one of service, symptom or alert")

@@ -11,7 +11,14 @@ from opscontext_mcp.analysis import context
 from opscontext_mcp.analysis.common import freshness, service_ref
 from opscontext_mcp.analysis.ownership import MEMBERS_SHOWN
 from opscontext_mcp.protocols import Capability
-from opscontext_mcp.replies import AliasView, FindServiceReply, OwnershipReply, ServiceContextReply, ServiceMatch
+from opscontext_mcp.replies import (
+    AliasView,
+    FindServiceReply,
+    OwnershipReply,
+    ServiceContextReply,
+    ServiceMatch,
+    published,
+)
 from opscontext_mcp.runtime import Runtime
 from opscontext_mcp.tools import READ_ONLY, reply
 from opscontext_mcp.tools.arguments import arg, current_snapshot, service_argument
@@ -24,7 +31,7 @@ def register(server: MCPServer, runtime: Runtime) -> None:
     async def find_service(
         query: Annotated[str, arg(min_length=1, max_length=300)],
         limit: Annotated[int, arg(ge=1, le=20)] = 5,
-    ) -> Annotated[CallToolResult, FindServiceReply]:
+    ) -> Annotated[CallToolResult, published(FindServiceReply)]:
         """Which canonical service a name means, with its names in every source; fuzzy 'did you mean' otherwise."""
         snapshot = await current_snapshot(runtime)
         now = runtime.clock.now()
@@ -56,7 +63,7 @@ def register(server: MCPServer, runtime: Runtime) -> None:
         )
 
     @server.tool(annotations=READ_ONLY)
-    async def who_owns(service: ServiceName) -> Annotated[CallToolResult, OwnershipReply]:
+    async def who_owns(service: ServiceName) -> Annotated[CallToolResult, published(OwnershipReply)]:
         """Owning team and contacts, who is on call now and next, the escalation levels; ownership conflicts between sources."""
         snapshot = await current_snapshot(runtime)
         now = runtime.clock.now()
@@ -76,7 +83,7 @@ def register(server: MCPServer, runtime: Runtime) -> None:
         )
 
     @server.tool(annotations=READ_ONLY)
-    async def service_context(service: ServiceName) -> Annotated[CallToolResult, ServiceContextReply]:
+    async def service_context(service: ServiceName) -> Annotated[CallToolResult, published(ServiceContextReply)]:
         """Everything about one service in one call: owner, on-call, escalation, tier, dependencies and dependents, recent changes here and nearby, firing alerts, best runbook — each with provenance."""
         snapshot = await current_snapshot(runtime)
         return reply(context.service_context(snapshot, service_argument(snapshot, service), runtime.clock.now()))

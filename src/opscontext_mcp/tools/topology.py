@@ -10,7 +10,7 @@ from mcp.types import CallToolResult
 from opscontext_mcp.analysis import topology
 from opscontext_mcp.analysis.common import freshness
 from opscontext_mcp.protocols import Capability
-from opscontext_mcp.replies import BlastRadiusReply, NeighboursReply, SectionNote
+from opscontext_mcp.replies import BlastRadiusReply, NeighboursReply, SectionNote, published
 from opscontext_mcp.runtime import Runtime
 from opscontext_mcp.tools import READ_ONLY, reply
 from opscontext_mcp.tools.arguments import arg, current_snapshot, service_argument
@@ -24,7 +24,7 @@ def register(server: MCPServer, runtime: Runtime) -> None:
         direction: Annotated[Literal["both", "dependencies", "dependents"], arg()] = "both",
         depth: Annotated[int, arg(ge=1, le=6)] = 1,
         limit: Annotated[int, arg(ge=1, le=200)] = 25,
-    ) -> Annotated[CallToolResult, NeighboursReply]:
+    ) -> Annotated[CallToolResult, published(NeighboursReply)]:
         """Dependencies (what it calls) and dependents (what calls it), with declared/observed provenance and traffic: rate, error ratio, latency."""
         snapshot = await current_snapshot(runtime)
         entry = service_argument(snapshot, service)
@@ -54,7 +54,7 @@ def register(server: MCPServer, runtime: Runtime) -> None:
         service: ServiceName,
         max_depth: Annotated[int | None, arg(ge=1, le=50, description="Default: unlimited")] = None,
         limit: Annotated[int, arg(ge=1, le=500)] = 50,
-    ) -> Annotated[CallToolResult, BlastRadiusReply]:
+    ) -> Annotated[CallToolResult, published(BlastRadiusReply)]:
         """Everything that transitively depends on a service, most critical first, counted by hop, tier and team."""
         snapshot = await current_snapshot(runtime)
         entry = service_argument(snapshot, service)
