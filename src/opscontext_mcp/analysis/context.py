@@ -26,7 +26,7 @@ from opscontext_mcp.replies import (
 from opscontext_mcp.snapshot import ResolvedAlert, ServiceEntry, Snapshot
 
 NEIGHBOURS_SHOWN = 10
-CHANGES_SHOWN = 10
+CHANGES_SHOWN = 5
 CHANGE_WINDOW_HOURS = 24.0
 CHANGE_DEPTH = 2
 ALERTS_SHOWN = 10
@@ -158,7 +158,8 @@ def service_context(snapshot: Snapshot, entry: ServiceEntry, now: datetime) -> S
         dependents=sections["dependents"],
         changes=ChangeSection(
             status=status,
-            note=note or f"this service and its dependencies up to {CHANGE_DEPTH} hops",
+            note=note
+            or f"newest first, this service and its dependencies up to {CHANGE_DEPTH} hops; what_changed has them all",
             window_hours=CHANGE_WINDOW_HOURS,
             items=changes,
             total=change_total,
