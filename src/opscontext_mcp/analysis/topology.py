@@ -55,6 +55,15 @@ def edge_view(edge: Edge) -> EdgeView:
     )
 
 
+def cached_edge_view(snapshot: Snapshot, edge: Edge) -> EdgeView:
+    """Edge views depend on the snapshot alone, and hub edges are asked for again and again."""
+    views: dict[tuple[str, str], EdgeView] = snapshot.derive("edge-views", dict)
+    view = views.get((edge.caller, edge.callee))
+    if view is None:
+        view = views[edge.caller, edge.callee] = edge_view(edge)
+    return view
+
+
 def neighbour_views(
     snapshot: Snapshot, entry: ServiceEntry, direction: Direction, depth: int, limit: int
 ) -> tuple[list[NeighbourView], int]:
@@ -92,7 +101,7 @@ def neighbour_views(
                 owner=owner.name if owner else None,
                 hop=hop,
                 via=via if hop > 1 else None,
-                edge=edge_view(edge_to(node, via)),
+                edge=cached_edge_view(snapshot, edge_to(node, via)),
             )
         )
     return views, len(reached)
