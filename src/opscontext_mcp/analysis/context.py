@@ -132,10 +132,7 @@ def service_context(snapshot: Snapshot, entry: ServiceEntry, now: datetime) -> S
     active.sort(key=lambda item: (item.alert.state != "active", item.service_id != entry.id, item.alert.starts_at))
     alert_status, alert_note = section_status(snapshot, bool(active), Capability.ALERTS)
     firing = sum(item.alert.state == "active" for item in active)
-    alert_note = alert_note or (
-        f"{firing} firing, {len(active) - firing} silenced or inhibited, on this service and its direct "
-        "dependencies; root-cause grouping is not available yet"
-    )
+    alert_note = alert_note or (f"{firing} firing, {len(active) - firing} silenced or inhibited; here and one hop down")
 
     own_alerts = [item.alert for item in active if item.service_id == entry.id and item.alert.state == "active"]
     best, candidates = match_runbooks(
@@ -158,8 +155,7 @@ def service_context(snapshot: Snapshot, entry: ServiceEntry, now: datetime) -> S
         dependents=sections["dependents"],
         changes=ChangeSection(
             status=status,
-            note=note
-            or f"newest first, this service and its dependencies up to {CHANGE_DEPTH} hops; what_changed has them all",
+            note=note or f"here and up to {CHANGE_DEPTH} hops down, newest first",
             window_hours=CHANGE_WINDOW_HOURS,
             items=changes,
             total=change_total,
@@ -175,7 +171,7 @@ def service_context(snapshot: Snapshot, entry: ServiceEntry, now: datetime) -> S
         runbook=RunbookPick(
             status=runbook_status, note=runbook_note, best=best[0] if best else None, candidates=candidates
         ),
-        slo=SectionNote(status="not_available", note="SLO status is not available yet in this version"),
-        incidents=SectionNote(status="not_available", note="open incidents are not available yet in this version"),
+        slo=SectionNote(status="not_available", note="not available yet"),
+        incidents=SectionNote(status="not_available", note="not available yet"),
         freshness=freshness(snapshot, now, *CONSULTED),
     )
