@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -98,9 +98,10 @@ class _ChangeIn(BaseModel):
         return value
 
 
-def read_changes(paths: list[Path], root: Path, source: str, fetched_at: datetime) -> Batch[Change]:
-    records: list[Change] = []
-    problems: list[Problem] = []
+def _record_lists(
+    paths: list[Path], root: Path, problems: list[Problem], key: str, expected: str
+) -> Iterator[tuple[str, list[Any]]]:
+    """(location, items) of every file that holds a list of records, or a mapping with one under `key`."""
     for path in paths:
         location = path.relative_to(root).as_posix()
         try:
@@ -108,17 +109,24 @@ def read_changes(paths: list[Path], root: Path, source: str, fetched_at: datetim
         except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as exc:
             problems.append(Problem(location=location, reason=f"cannot parse: {' '.join(str(exc).split())}"))
             continue
-        items = document.get("changes") if isinstance(document, dict) else document
+        items = document.get(key) if isinstance(document, dict) else document
         if not isinstance(items, list):
-            problems.append(
-                Problem(location=location, reason="expected a list of changes (or a mapping with a changes list)")
-            )
+            problems.append(Problem(location=location, reason=f"expected {expected}"))
             continue
+        yield location, items
 
-        def build(item: dict[str, Any], where: str) -> Change:
-            parsed = _ChangeIn.model_validate(item)
-            return Change(**parsed.model_dump(), provenance=Provenance(source=source, fetched_at=fetched_at, ref=where))
 
+def read_changes(paths: list[Path], root: Path, source: str, fetched_at: datetime) -> Batch[Change]:
+    records: list[Change] = []
+    problems: list[Problem] = []
+
+    def build(item: dict[str, Any], where: str) -> Change:
+        parsed = _ChangeIn.model_validate(item)
+        return Change(**parsed.model_dump(), provenance=Provenance(source=source, fetched_at=fetched_at, ref=where))
+
+    for location, items in _record_lists(
+        paths, root, problems, "changes", "a list of changes (or a mapping with a changes list)"
+    ):
         records.extend(each_record(items, location, problems, build))
     return Batch(records=tuple(records), problems=tuple(problems))
 
@@ -126,24 +134,14 @@ def read_changes(paths: list[Path], root: Path, source: str, fetched_at: datetim
 def read_alerts(paths: list[Path], root: Path, source: str, fetched_at: datetime) -> Batch[Alert]:
     records: list[Alert] = []
     problems: list[Problem] = []
-    for path in paths:
-        location = path.relative_to(root).as_posix()
-        try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            problems.append(Problem(location=location, reason=f"not valid JSON: {exc}"))
-            continue
-        items = document.get("alerts") if isinstance(document, dict) else document
-        if not isinstance(items, list):
-            problems.append(
-                Problem(location=location, reason="expected the GET /api/v2/alerts array or a webhook payload")
-            )
-            continue
-        records.extend(
-            each_record(
-                items, location, problems, lambda item, where: alert_from_alertmanager(item, source, fetched_at, where)
-            )
-        )
+
+    def build(item: dict[str, Any], where: str) -> Alert:
+        return alert_from_alertmanager(item, source, fetched_at, where)
+
+    for location, items in _record_lists(
+        paths, root, problems, "alerts", "the GET /api/v2/alerts array or a webhook payload"
+    ):
+        records.extend(each_record(items, location, problems, build))
     return Batch(records=tuple(records), problems=tuple(problems))
 
 
