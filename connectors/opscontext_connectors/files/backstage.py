@@ -29,6 +29,8 @@ from opscontext_mcp.model import (
 )
 from opscontext_mcp.protocols import CatalogData, Problem
 
+from .refs import EntityRef, mapping, parse_ref, ref_list
+
 _NAME = re.compile(r"^[a-zA-Z0-9]+(?:[-_.][a-zA-Z0-9]+)*$")
 _NAMESPACE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _IGNORED_KINDS = frozenset({"domain", "environment", "template"})
@@ -48,35 +50,6 @@ try:
     _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[attr-defined]
 except AttributeError:  # PyYAML built without libyaml
     _Loader = yaml.SafeLoader
-
-
-@dataclass(frozen=True)
-class EntityRef:
-    kind: str
-    namespace: str
-    name: str
-
-    def __str__(self) -> str:
-        return f"{self.kind}:{self.namespace}/{self.name}"
-
-
-def parse_ref(value: Any, default_kind: str, default_namespace: str) -> EntityRef | None:
-    """`[kind:][namespace/]name` or `{kind, namespace, name}`, case-insensitive; None if unusable."""
-    if isinstance(value, dict):
-        name = value.get("name")
-        if not isinstance(name, str) or not name:
-            return None
-        kind = str(value.get("kind") or default_kind)
-        namespace = str(value.get("namespace") or default_namespace)
-        return EntityRef(kind.lower(), namespace.lower(), name.lower())
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip()
-    kind, _, rest = text.partition(":") if ":" in text else (default_kind, "", text)
-    namespace, _, name = rest.partition("/") if "/" in rest else (default_namespace, "", rest)
-    if not name:
-        return None
-    return EntityRef(kind.lower(), namespace.lower(), name.lower())
 
 
 @dataclass
@@ -185,7 +158,7 @@ def _read_entity(catalog: _Catalog, entity: Any, where: str, directory: Path) ->
         )
         return
     catalog.seen_entities[ref] = where
-    annotations = {str(k): str(v) for k, v in _mapping(metadata.get("annotations")).items()}
+    annotations = {str(k): str(v) for k, v in mapping(metadata.get("annotations")).items()}
     try:
         if kind_key in ("component", "resource"):
             _read_service(catalog, ref, metadata, spec, annotations, where)
@@ -245,23 +218,12 @@ def _links(metadata: dict[str, Any]) -> tuple[Link, ...]:
 
 
 def _tier(metadata: dict[str, Any], annotations: dict[str, str]) -> int | None:
-    labels = _mapping(metadata.get("labels"))
+    labels = mapping(metadata.get("labels"))
     for raw in (labels.get("tier"), annotations.get("opscontext.io/tier")):
         match = _TIER_PREFIX.match(str(raw).strip()) if raw is not None else None
         if match:
             return int(match.group(1))
     return None
-
-
-def _mapping(value: Any) -> dict[Any, Any]:
-    """A field that should be a mapping; anything else counts as absent."""
-    return value if isinstance(value, dict) else {}
-
-
-def _ref_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
 
 
 def _read_service(
@@ -279,7 +241,7 @@ def _read_service(
     external_ids = {
         system_name: annotations[key] for key, system_name in _EXTERNAL_ID_ANNOTATIONS.items() if key in annotations
     }
-    tags = tuple(str(tag) for tag in _ref_list(metadata.get("tags")))
+    tags = tuple(str(tag) for tag in ref_list(metadata.get("tags")))
     catalog.services.append(
         Service(
             name=metadata["name"],
@@ -300,15 +262,15 @@ def _read_service(
             provenance=catalog.provenance(where),
         )
     )
-    for target in _ref_list(spec.get("dependsOn")):
+    for target in ref_list(spec.get("dependsOn")):
         _declare(catalog, ref, target, "dependsOn", where, reverse=False)
-    for target in _ref_list(spec.get("dependencyOf")):
+    for target in ref_list(spec.get("dependencyOf")):
         _declare(catalog, ref, target, "dependencyOf", where, reverse=True)
-    for api in _ref_list(spec.get("providesApis")):
+    for api in ref_list(spec.get("providesApis")):
         api_ref = parse_ref(api, "api", ref.namespace)
         if api_ref is not None:
             catalog.provided_apis.setdefault(api_ref, []).append(ref)
-    for api in _ref_list(spec.get("consumesApis")):
+    for api in ref_list(spec.get("consumesApis")):
         api_ref = parse_ref(api, "api", ref.namespace)
         if api_ref is not None:
             catalog.consumed_apis.append((ref, api_ref, where))
@@ -368,9 +330,9 @@ def _read_group(
     annotations: dict[str, str],
     where: str,
 ) -> None:
-    profile = _mapping(spec.get("profile"))
+    profile = mapping(spec.get("profile"))
     parent = parse_ref(spec.get("parent"), "group", ref.namespace)
-    members = [parse_ref(m, "user", ref.namespace) for m in _ref_list(spec.get("members"))]
+    members = [parse_ref(m, "user", ref.namespace) for m in ref_list(spec.get("members"))]
     catalog.teams.append(
         Team(
             name=metadata["name"],
@@ -390,8 +352,8 @@ def _read_group(
 def _read_user(
     catalog: _Catalog, ref: EntityRef, spec: dict[str, Any], annotations: dict[str, str], where: str
 ) -> None:
-    profile = _mapping(spec.get("profile"))
-    groups = [parse_ref(g, "group", ref.namespace) for g in _ref_list(spec.get("memberOf"))]
+    profile = mapping(spec.get("profile"))
+    groups = [parse_ref(g, "group", ref.namespace) for g in ref_list(spec.get("memberOf"))]
     catalog.people.append(
         Person(
             name=ref.name,

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from opscontext_connectors.files.backstage import parse_ref, read_catalog
+from opscontext_connectors.files.backstage import read_catalog
+from opscontext_connectors.files.refs import parse_ref
 
 from tests.conftest import BACKSTAGE_EXAMPLES
 
