@@ -1,7 +1,8 @@
 """The config file: YAML, `${ENV}` secrets, errors that name the key path.
 
-Connector entries are validated twice: here for `name`/`type` and the shared keys,
-then by the connector type's own `Settings` model (see `registry.py`).
+Connector entries need a unique `name` and a `type` here; the rest of each entry is checked
+by that connector type's own `Settings` model (see `registry.py`), in the same report when
+the config is loaded from a file.
 """
 
 from __future__ import annotations
