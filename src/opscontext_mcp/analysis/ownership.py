@@ -21,10 +21,18 @@ MEMBERS_SHOWN = 8
 
 
 def person_view(snapshot: Snapshot, name: str) -> PersonView:
-    person = snapshot.people.get(name.lower())
-    if person is None:
-        return PersonView(name=name)
-    return PersonView(name=person.name, display_name=person.display_name, email=person.email, phone=person.phone)
+    views: dict[str, PersonView] = snapshot.derive("person-views", dict)
+    view = views.get(name)
+    if view is None:
+        person = snapshot.people.get(name.lower())
+        if person is None:
+            view = PersonView(name=name)
+        else:
+            view = PersonView(
+                name=person.name, display_name=person.display_name, email=person.email, phone=person.phone
+            )
+        views[name] = view
+    return view
 
 
 def team_view(snapshot: Snapshot, name: str, members_shown: int = MEMBERS_SHOWN) -> TeamView:
@@ -111,8 +119,25 @@ def policy_for(snapshot: Snapshot, entry: ServiceEntry) -> EscalationPolicy | No
     return snapshot.policy_by_team.get(team.lower()) if team else None
 
 
+ESCALATION_VIEWS_KEPT = 4096
+
+
 def escalation_view(snapshot: Snapshot, policy: EscalationPolicy, started_at: datetime) -> EscalationView:
-    """The policy's levels, with schedule targets resolved to who holds them when each level applies."""
+    """The policy's levels, with schedule targets resolved to who holds them when each level applies.
+
+    Kept per snapshot and start time: during an incident every call asks for the same few policies.
+    """
+    views: dict[tuple[str, datetime], EscalationView] = snapshot.derive("escalation-views", dict)
+    key = (policy.name, started_at)
+    view = views.get(key)
+    if view is None:
+        if len(views) >= ESCALATION_VIEWS_KEPT:
+            views.clear()
+        view = views[key] = _escalation_view(snapshot, policy, started_at)
+    return view
+
+
+def _escalation_view(snapshot: Snapshot, policy: EscalationPolicy, started_at: datetime) -> EscalationView:
     levels = []
     for number, level in enumerate(policy.levels, start=1):
         applies_at = started_at.timestamp() + level.after_minutes * 60

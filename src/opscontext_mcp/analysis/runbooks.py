@@ -82,13 +82,17 @@ class _Index:
                 units.append(_Unit(position, number, Counter(tokens(section.heading) * 2 + tokens(section.text))))
         self.units = units
         self.runbooks = len(runbooks)
-        self.front_units = np.array([n for n, unit in enumerate(units) if unit.section is None], dtype=np.int64)
+        self.fronts = [n for n, unit in enumerate(units) if unit.section is None]
+        """Unit number of each runbook's front unit; its sections follow it."""
+        self.front_units = np.array(self.fronts, dtype=np.int64)
         self.unit_runbook = np.array([unit.runbook for unit in units], dtype=np.int64)
         keys = [runbook_key(item.runbook) for item in runbooks]
         self.key_rank = np.argsort(np.argsort(np.array(keys, dtype=object))) if keys else np.zeros(0, dtype=np.int64)
         lengths = np.array([sum(unit.terms.values()) for unit in units], dtype=np.float64)
         average = float(lengths.mean()) if len(units) else 1.0
         norms = _K1 * (1 - _B + _B * lengths / average) if len(units) else lengths
+        self.norms = norms.tolist()
+        self.idf: dict[str, float] = {}
         grouped: dict[str, tuple[list[int], list[int]]] = {}
         for number, unit in enumerate(units):
             for term, count in unit.terms.items():
@@ -99,8 +103,18 @@ class _Index:
         for term, (numbers, counts) in grouped.items():
             where = np.array(numbers, dtype=np.int64)
             tf = np.array(counts, dtype=np.float64)
-            idf = math.log(1 + (len(units) - len(numbers) + 0.5) / (len(numbers) + 0.5))
+            idf = self.idf[term] = math.log(1 + (len(units) - len(numbers) + 0.5) / (len(numbers) + 0.5))
             self.postings[term] = (where, idf * tf * (_K1 + 1) / (tf + norms[where]))
+
+    def score(self, number: int, query: list[str]) -> float:
+        """BM25 of one unit."""
+        terms, norm = self.units[number].terms, self.norms[number]
+        total = 0.0
+        for term in query:
+            count = terms.get(term)
+            if count:
+                total += self.idf[term] * count * (_K1 + 1) / (count + norm)
+        return total
 
     def unit_scores(self, query: list[str]) -> np.ndarray | None:
         found = [self.postings[t] for t in dict.fromkeys(query) if t in self.postings]
@@ -147,27 +161,12 @@ def match_runbooks(
     query = list(dict.fromkeys(tokens(query_text)))
     alerted = {position: name for name in alert_names for position in index.by_alert.get(name.lower(), ())}
     covering = {position for sid in service_ids for position in index.by_service.get(sid, ())}
-    totals = np.zeros(index.runbooks)
-    totals[list(alerted)] += ALERT_WEIGHT
-    totals[list(covering)] += SERVICE_WEIGHT
-    best_unit = None
-    scores = index.unit_scores(query)
-    if scores is not None:
-        front = scores[index.front_units]
-        sections = scores.copy()
-        sections[index.front_units] = 0.0
-        best_section = np.maximum.reduceat(sections, index.front_units)
-        text = FRONT_WEIGHT * front + best_section
-        if only_covering:
-            allowed = np.zeros(index.runbooks, dtype=bool)
-            allowed[list(covering | set(alerted))] = True
-            text[~allowed] = 0.0
-        totals += text
-        best_unit = (scores, best_section)
-    candidates = np.flatnonzero(totals > 0)
-    order = candidates[np.lexsort((index.key_rank[candidates], -totals[candidates]))][:limit]
+    if only_covering:
+        ranked, total = _rank_within(index, covering | set(alerted), alerted, covering, query, limit)
+    else:
+        ranked, total = _rank_all(index, alerted, covering, query, limit)
     matches = []
-    for position in (int(p) for p in order):
+    for position, score, section_unit in ranked:
         item = snapshot.runbooks[position]
         reasons = []
         if position in alerted:
@@ -175,21 +174,69 @@ def match_runbooks(
         covered = [sid for sid in service_ids if sid in item.service_ids]
         if covered:
             reasons.append(f"covers service {', '.join(covered)}")
+        front_terms = [t for t in query if t in index.units[index.fronts[position]].terms]
+        if front_terms:
+            reasons.append(_front_reason(item, front_terms))
         section = None
-        if best_unit is not None:
-            front_unit = int(index.front_units[position])
-            front_terms = [t for t in query if t in index.units[front_unit].terms]
-            if front_terms:
-                reasons.append(_front_reason(item, front_terms))
-            unit_scores, best_section = best_unit
-            if best_section[position] > 0:
-                count = len(item.runbook.sections)
-                number = front_unit + 1 + int(np.argmax(unit_scores[front_unit + 1 : front_unit + 1 + count]))
-                section = index.units[number].section
-                terms = [t for t in query if t in index.units[number].terms]
-                reasons.append(f"section '{item.runbook.sections[section].heading}' matches: {', '.join(terms)}")
-        matches.append(_match_view(item, float(totals[position]), reasons, section, now))
-    return matches, len(candidates)
+        if section_unit is not None:
+            section = index.units[section_unit].section
+            terms = [t for t in query if t in index.units[section_unit].terms]
+            reasons.append(f"section '{item.runbook.sections[section].heading}' matches: {', '.join(terms)}")
+        matches.append(_match_view(item, score, reasons, section, now))
+    return matches, total
+
+
+Ranked = list[tuple[int, float, int | None]]
+"""(runbook position, score, unit number of its best section or None)."""
+
+
+def _rank_all(
+    index: _Index, alerted: dict[int, str], covering: set[int], query: list[str], limit: int
+) -> tuple[Ranked, int]:
+    """Every runbook, scored at once with numpy."""
+    totals = np.zeros(index.runbooks)
+    totals[list(alerted)] += ALERT_WEIGHT
+    totals[list(covering)] += SERVICE_WEIGHT
+    scores = index.unit_scores(query)
+    best_section = None
+    if scores is not None:
+        sections = scores.copy()
+        sections[index.front_units] = 0.0
+        best_section = np.maximum.reduceat(sections, index.front_units)
+        totals += FRONT_WEIGHT * scores[index.front_units] + best_section
+    candidates = np.flatnonzero(totals > 0)
+    order = candidates[np.lexsort((index.key_rank[candidates], -totals[candidates]))][:limit]
+    ranked: Ranked = []
+    for position in (int(p) for p in order):
+        section_unit = None
+        if scores is not None and best_section is not None and best_section[position] > 0:
+            first = index.fronts[position] + 1
+            last = index.fronts[position + 1] if position + 1 < index.runbooks else len(index.units)
+            section_unit = first + int(np.argmax(scores[first:last]))
+        ranked.append((position, float(totals[position]), section_unit))
+    return ranked, len(candidates)
+
+
+def _rank_within(
+    index: _Index, positions: set[int], alerted: dict[int, str], covering: set[int], query: list[str], limit: int
+) -> tuple[Ranked, int]:
+    """A handful of runbooks (a service's own), scored term by term without touching the rest."""
+    scored = []
+    for position in positions:
+        total = ALERT_WEIGHT * (position in alerted) + SERVICE_WEIGHT * (position in covering)
+        first = index.fronts[position]
+        last = index.fronts[position + 1] if position + 1 < index.runbooks else len(index.units)
+        best: tuple[float, int | None] = (0.0, None)
+        for number in range(first, last):
+            unit_score = index.score(number, query)
+            if number == first:
+                total += FRONT_WEIGHT * unit_score
+            elif unit_score > best[0]:
+                best = (unit_score, number)
+        scored.append((position, total + best[0], best[1]))
+    scored = [row for row in scored if row[1] > 0]
+    scored.sort(key=lambda row: (-row[1], int(index.key_rank[row[0]])))
+    return scored[:limit], len(scored)
 
 
 def _front_reason(item: ResolvedRunbook, matched: list[str]) -> str:
