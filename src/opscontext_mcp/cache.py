@@ -98,7 +98,10 @@ def _same_records(new: Any, old: Any) -> bool:
         return False
     for field in dataclasses.fields(new):
         mine, theirs = getattr(new, field.name), getattr(old, field.name)
-        if len(mine) != len(theirs) or any(a is not b for a, b in zip(mine, theirs, strict=True)):
+        if not (isinstance(mine, tuple) and isinstance(theirs, tuple)):
+            if mine is not theirs:
+                return False
+        elif len(mine) != len(theirs) or any(a is not b for a, b in zip(mine, theirs, strict=True)):
             return False
     return True
 
