@@ -13,6 +13,7 @@ from opscontext_mcp.model import (
     Dependency,
     DependencyKind,
     EntityKind,
+    Incident,
     Provenance,
     Runbook,
     Service,
@@ -71,10 +72,11 @@ class FakeConnector:
         alerts: list[Alert] | None = None,
         runbooks: list[Runbook] | None = None,
         oncall: OnCallData | None = None,
+        incidents: list[Incident] | None = None,
     ) -> None:
         self.name = name
         self.catalog, self.topology, self.changes = catalog, topology, changes
-        self.alerts, self.runbooks, self.oncall = alerts, runbooks, oncall
+        self.alerts, self.runbooks, self.oncall, self.incidents = alerts, runbooks, oncall, incidents
         present = {
             Capability.CATALOG: catalog,
             Capability.TOPOLOGY: topology,
@@ -120,3 +122,6 @@ class FakeConnector:
 
     async def fetch_oncall(self) -> OnCallData:
         return await self._serve(self.oncall)
+
+    async def fetch_incidents(self, since: datetime) -> Batch[Incident]:
+        return await self._serve(Batch(records=tuple(i for i in self.incidents or () if i.opened_at >= since)))

@@ -39,6 +39,7 @@ FETCHED_CAPABILITIES = (
     Capability.ALERTS,
     Capability.ONCALL,
     Capability.RUNBOOKS,
+    Capability.INCIDENTS,
 )
 """Capabilities whose data lives in the snapshot; the others are called per request."""
 
@@ -77,6 +78,9 @@ def _fetcher(feed: Feed, clock: Clock, settings: CacheSettings) -> Callable[[], 
         case Capability.TOPOLOGY:
             since = now - timedelta(minutes=settings.telemetry_window_minutes)
             return lambda: connector.fetch_topology(since, now)
+        case Capability.INCIDENTS:
+            since = now - timedelta(hours=settings.incident_lookback_hours)
+            return lambda: connector.fetch_incidents(since)
     raise ValueError(f"{feed.capability} is not fetched into the snapshot")
 
 
@@ -263,6 +267,7 @@ class SnapshotCache:
                     Capability.CHANGES: inputs.changes,
                     Capability.ALERTS: inputs.alerts,
                     Capability.RUNBOOKS: inputs.runbooks,
+                    Capability.INCIDENTS: inputs.incidents,
                 }[feed.capability]
                 target.extend(payload.records)
                 problems, count = payload.problems, len(payload.records)

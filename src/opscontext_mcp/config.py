@@ -45,6 +45,8 @@ class CacheSettings(_Section):
     """How far back changes are fetched."""
     telemetry_window_minutes: float = Field(default=60, gt=0)
     """The window observed dependencies and their traffic are fetched for."""
+    incident_lookback_hours: float = Field(default=168, gt=0)
+    """Incidents opened this far back are fetched (open ones, and recently resolved ones)."""
 
 
 class WritesSettings(_Section):

@@ -39,6 +39,18 @@ def normalise(name: str) -> str:
     return joined
 
 
+@lru_cache(maxsize=1 << 12)
+def team_key(name: str) -> str:
+    """`team-payments`, `Payments Team`, `group:default/payments` → `payments`: one team, many spellings."""
+    text = _REF_PREFIX.sub("", name.strip())
+    tokens = [t for t in _SEPARATORS.split(_CAMEL.sub(" ", text).lower()) if t]
+    while len(tokens) > 1 and tokens[0] == "team":
+        tokens.pop(0)
+    while len(tokens) > 1 and tokens[-1] == "team":
+        tokens.pop()
+    return "".join(tokens)
+
+
 @dataclass(frozen=True)
 class Alias:
     source: str

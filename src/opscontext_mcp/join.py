@@ -7,7 +7,7 @@ from datetime import datetime
 
 import networkx as nx
 
-from opscontext_mcp.identity import ServiceIndex
+from opscontext_mcp.identity import ServiceIndex, team_key
 from opscontext_mcp.model import (
     Alert,
     Change,
@@ -15,6 +15,7 @@ from opscontext_mcp.model import (
     DependencyKind,
     EntityKind,
     EscalationPolicy,
+    Incident,
     Person,
     Runbook,
     Schedule,
@@ -28,6 +29,7 @@ from opscontext_mcp.snapshot import (
     OwnerClaim,
     ResolvedAlert,
     ResolvedChange,
+    ResolvedIncident,
     ResolvedRunbook,
     ServiceEntry,
     Snapshot,
@@ -54,6 +56,7 @@ class SnapshotInputs:
     runbooks: list[Runbook] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
+    incidents: list[Incident] = field(default_factory=list)
     statuses: list[SourceStatus] = field(default_factory=list)
     problems: list[SourceProblem] = field(default_factory=list)
 
@@ -63,12 +66,15 @@ def build_snapshot(inputs: SnapshotInputs) -> Snapshot:
     join = _Join(inputs)
     join.register_catalogs()
     edges = join.resolve_edges()
-    teams = {}
+    teams: dict[str, Team] = {}
     for team in inputs.teams:
-        teams.setdefault(team.name.lower(), team)
-    people = {}
+        teams.setdefault(team_key(team.name), team)
+    people: dict[str, Person] = {}
     for person in inputs.people:
         people.setdefault(person.name.lower(), person)
+    for person in inputs.people:
+        if person.email:
+            people.setdefault(person.email.lower(), person)
     entries = join.entries(teams, people)
 
     graph = nx.DiGraph()
@@ -95,6 +101,15 @@ def build_snapshot(inputs: SnapshotInputs) -> Snapshot:
         )
         for change in sorted(inputs.changes, key=lambda c: (c.at, c.id), reverse=True)
     )
+    incidents = tuple(
+        ResolvedIncident(
+            incident,
+            join.resolve_all(
+                incident.services, incident.provenance.source, "incident service", incident.provenance.ref
+            ),
+        )
+        for incident in sorted(inputs.incidents, key=lambda i: (i.opened_at, i.id), reverse=True)
+    )
     join.check_oncall(teams, people)
 
     return Snapshot(
@@ -112,6 +127,7 @@ def build_snapshot(inputs: SnapshotInputs) -> Snapshot:
         runbooks=runbooks,
         alerts=alerts,
         changes=changes,
+        incidents=incidents,
         statuses=tuple(inputs.statuses),
         problems=tuple(inputs.problems),
         unresolved=tuple(dict.fromkeys(join.unresolved)),
@@ -245,8 +261,8 @@ class _Join:
             kind, _, rest = record.owner.partition(":")
             name = rest.rpartition("/")[2]
             claims.append(OwnerClaim(ref=f"{kind}:{name}", kind=kind, name=name, provenance=record.provenance))
-            known: dict[str, object] = {"group": teams, "user": people}.get(kind, {})  # type: ignore[assignment]
-            if name not in known:
+            known = team_key(name) in teams if kind == "group" else name.lower() in people if kind == "user" else False
+            if not known:
                 self.unresolved.append(
                     Unresolved(
                         record.provenance.source,
@@ -264,7 +280,7 @@ class _Join:
         vendors = {v.name for v in self.inputs.vendors}
         for schedule in self.inputs.schedules:
             source, ref = schedule.provenance.source, schedule.provenance.ref
-            if schedule.team and schedule.team.lower() not in teams:
+            if schedule.team and team_key(schedule.team) not in teams:
                 self._missing(source, "schedule team", schedule.team, f"team of schedule {schedule.name}", ref)
             for user in sorted({s.user for s in schedule.shifts}):
                 if user.lower() not in people:
@@ -272,7 +288,7 @@ class _Join:
         for policy in self.inputs.policies:
             source, ref = policy.provenance.source, policy.provenance.ref
             for team in policy.teams:
-                if team.lower() not in teams:
+                if team_key(team) not in teams:
                     self._missing(source, "policy team", team, f"team of escalation policy {policy.name}", ref)
             self.resolve_all(policy.services, source, "policy service", ref)
             for level in policy.levels:
@@ -281,7 +297,7 @@ class _Join:
                         "schedule": target.name in schedules,
                         "vendor": target.name in vendors,
                         "user": target.name.lower() in people,
-                        "team": target.name.lower() in teams,
+                        "team": team_key(target.name) in teams,
                     }[target.kind]
                     if not known:
                         self._missing(
@@ -298,8 +314,8 @@ def _team_members(teams: dict[str, Team], people: dict[str, Person]) -> dict[str
     """Members per team, from the team's own list and from each person's memberships."""
     members: dict[str, list[str]] = {}
     for team in teams.values():
-        members.setdefault(team.name.lower(), []).extend(m.lower() for m in team.members)
-    for person in people.values():
+        members.setdefault(team_key(team.name), []).extend(m.lower() for m in team.members)
+    for person in dict.fromkeys(people.values()):
         for team_name in person.teams:
-            members.setdefault(team_name.lower(), []).append(person.name.lower())
+            members.setdefault(team_key(team_name), []).append(person.name.lower())
     return {team: tuple(dict.fromkeys(names)) for team, names in members.items()}

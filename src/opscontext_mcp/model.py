@@ -245,6 +245,8 @@ class Incident(Sourced):
     id: str
     title: str
     status: str
+    """As the source words it (triggered, In Progress, …)."""
+    open: bool = True
     severity: str | None = None
     services: tuple[str, ...] = ()
     opened_at: AwareDatetime

@@ -10,12 +10,15 @@ exactly this way.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import ClassVar, Generic, Literal, Protocol, TypeVar, runtime_checkable
 
+import anyio
+import httpx
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from opscontext_mcp.model import (
@@ -113,6 +116,10 @@ class HttpConnectorSettings(ConnectorSettings):
     username: str | None = None
     password: SecretStr | None = None
     timeout_seconds: float = Field(default=10, gt=0)
+    """Per request."""
+    retries: int = Field(default=3, ge=0, le=10)
+    """Extra attempts after a 429, a 5xx or a network error, with backoff that honours Retry-After."""
+    max_retry_wait_seconds: float = Field(default=10, ge=0)
     verify_tls: bool = True
 
     @model_validator(mode="after")
@@ -128,6 +135,10 @@ class ConnectorContext:
 
     base_dir: Path
     """Directory relative paths in the config are resolved against."""
+    transport: httpx.AsyncBaseTransport | None = None
+    """The HTTP transport connectors' clients use; tests hand in one that a respx router serves."""
+    sleep: Callable[[float], Awaitable[None]] = anyio.sleep
+    """How connectors wait between retries; tests hand in one that records instead of waiting."""
 
 
 @runtime_checkable

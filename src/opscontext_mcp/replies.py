@@ -344,6 +344,19 @@ class AlertView(Reply):
     provenance: Provenance
 
 
+class IncidentView(Reply):
+    id: str
+    title: str
+    status: str
+    open: bool
+    severity: str | None = None
+    opened_at: datetime
+    minutes_open: int
+    services: list[str]
+    link: str | None = None
+    provenance: Provenance
+
+
 class ServiceSummary(ServiceRef):
     description: str | None = None
     type: str | None = None
@@ -382,6 +395,12 @@ class AlertSection(SectionNote):
     truncated: bool = False
 
 
+class IncidentSection(SectionNote):
+    items: list[IncidentView] = []
+    total: int = 0
+    truncated: bool = False
+
+
 class RunbookPick(SectionNote):
     best: RunbookMatch | None = None
     candidates: int = 0
@@ -396,5 +415,5 @@ class ServiceContextReply(Reply):
     alerts: AlertSection
     runbook: RunbookPick
     slo: SectionNote
-    incidents: SectionNote
+    incidents: IncidentSection
     freshness: Freshness

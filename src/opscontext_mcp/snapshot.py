@@ -11,13 +11,14 @@ from typing import Any, Literal, TypeVar
 
 import networkx as nx
 
-from opscontext_mcp.identity import Resolution, ServiceIndex
+from opscontext_mcp.identity import Resolution, ServiceIndex, team_key
 from opscontext_mcp.model import (
     Alert,
     Change,
     Dependency,
     EntityKind,
     EscalationPolicy,
+    Incident,
     Person,
     Provenance,
     Runbook,
@@ -70,6 +71,10 @@ class OwnerClaim:
     name: str
     provenance: Provenance
 
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.kind, team_key(self.name) if self.kind == "group" else self.name.lower())
+
 
 @dataclass(frozen=True)
 class ServiceEntry:
@@ -116,11 +121,11 @@ class ServiceEntry:
 
     @property
     def owner_conflicts(self) -> tuple[OwnerClaim, ...]:
-        """Claims that disagree with the first (highest-precedence) one."""
+        """Claims naming someone else than the first (highest-precedence) one; spelling aside."""
         if not self.owner_claims:
             return ()
-        first = self.owner_claims[0].ref
-        return tuple(c for c in self.owner_claims[1:] if c.ref != first)
+        first = self.owner_claims[0].key
+        return tuple(c for c in self.owner_claims[1:] if c.key != first)
 
 
 @dataclass(frozen=True)
@@ -145,6 +150,12 @@ class ResolvedRunbook:
 class ResolvedAlert:
     alert: Alert
     service_id: str | None
+
+
+@dataclass(frozen=True)
+class ResolvedIncident:
+    incident: Incident
+    service_ids: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -191,6 +202,8 @@ class Snapshot:
     alerts: tuple[ResolvedAlert, ...]
     changes: tuple[ResolvedChange, ...]
     """Newest first."""
+    incidents: tuple[ResolvedIncident, ...]
+    """Newest first."""
     statuses: tuple[SourceStatus, ...]
     problems: tuple[SourceProblem, ...]
     unresolved: tuple[Unresolved, ...]
@@ -225,6 +238,14 @@ class Snapshot:
         for item in self.changes:
             if item.service_id is not None:
                 grouped.setdefault(item.service_id, []).append(item)
+        return {key: tuple(value) for key, value in grouped.items()}
+
+    @computed_once
+    def incidents_by_service(self) -> dict[str, tuple[ResolvedIncident, ...]]:
+        grouped: dict[str, list[ResolvedIncident]] = {}
+        for item in self.incidents:
+            for service_id in item.service_ids:
+                grouped.setdefault(service_id, []).append(item)
         return {key: tuple(value) for key, value in grouped.items()}
 
     @computed_once
@@ -271,7 +292,7 @@ class Snapshot:
         found: dict[str, EscalationPolicy] = {}
         for policy in self.policies:
             for team in policy.teams:
-                found.setdefault(team.lower(), policy)
+                found.setdefault(team_key(team), policy)
         return found
 
     @computed_once
@@ -279,7 +300,7 @@ class Snapshot:
         grouped: dict[str, list[Schedule]] = {}
         for schedule in self.schedules.values():
             if schedule.team:
-                grouped.setdefault(schedule.team.lower(), []).append(schedule)
+                grouped.setdefault(team_key(schedule.team), []).append(schedule)
         return {key: tuple(value) for key, value in grouped.items()}
 
     @computed_once

@@ -84,12 +84,12 @@ def test_a_policy_naming_the_service_wins_over_the_team_policy() -> None:
 
 def test_escalation_targets_resolve_to_people_and_contacts_when_each_level_applies() -> None:
     snapshot = snapshot_with([policy("team-wide", teams=("team-x",))])
-    view = escalation_view(snapshot, snapshot.policy_by_team["team-x"], started_at=at(28, 8))
+    view = escalation_view(snapshot, snapshot.policy_by_team["x"], started_at=at(28, 8))
     first, second, third = view.levels
     assert first.targets[0].on_call.name == "ann" and first.targets[0].contact == "+1-555-0100"
     assert second.after_minutes == 15 and second.targets[0].contact == "bob@example.com"
     assert third.targets[0].kind == "vendor" and third.targets[0].contact == "https://bridge"
-    later = escalation_view(snapshot, snapshot.policy_by_team["team-x"], started_at=at(28, 9))
+    later = escalation_view(snapshot, snapshot.policy_by_team["x"], started_at=at(28, 9))
     assert later.levels[0].targets[0].on_call.name == "bob"
 
 

@@ -97,6 +97,7 @@ async def test_service_context_answers_every_section_with_provenance(demo_server
     assert context["runbook"]["best"]["services"] == ["checkout"]
     assert context["slo"]["status"] == "not_available"
     assert context["incidents"]["status"] == "not_available"
+    assert context["incidents"]["note"] == "no configured source provides incidents"
     consulted = {(s["source"], s["capability"]) for s in context["freshness"]["sources"]}
     assert ("acme-shop", "topology") in consulted and ("cmdb-export", "catalog") in consulted
     assert context["freshness"]["as_of"] == "2026-11-27T10:00:00Z"

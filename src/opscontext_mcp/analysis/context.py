@@ -15,6 +15,8 @@ from opscontext_mcp.replies import (
     AlertView,
     AliasView,
     ChangeSection,
+    IncidentSection,
+    IncidentView,
     NeighbourSection,
     OwnershipSection,
     RunbookPick,
@@ -23,13 +25,14 @@ from opscontext_mcp.replies import (
     ServiceContextReply,
     ServiceSummary,
 )
-from opscontext_mcp.snapshot import ResolvedAlert, ServiceEntry, Snapshot
+from opscontext_mcp.snapshot import ResolvedAlert, ResolvedIncident, ServiceEntry, Snapshot
 
 NEIGHBOURS_SHOWN = 10
 CHANGES_SHOWN = 5
 CHANGE_WINDOW_HOURS = 24.0
 CHANGE_DEPTH = 2
 ALERTS_SHOWN = 10
+INCIDENTS_SHOWN = 5
 CONSULTED = (
     Capability.CATALOG,
     Capability.ONCALL,
@@ -37,6 +40,7 @@ CONSULTED = (
     Capability.CHANGES,
     Capability.ALERTS,
     Capability.RUNBOOKS,
+    Capability.INCIDENTS,
 )
 
 
@@ -67,6 +71,42 @@ def alert_view(item: ResolvedAlert, now: datetime) -> AlertView:
         summary=alert.summary,
         link=alert.link,
         provenance=alert.provenance,
+    )
+
+
+def incident_view(item: ResolvedIncident, now: datetime) -> IncidentView:
+    incident = item.incident
+    return IncidentView(
+        id=incident.id,
+        title=incident.title,
+        status=incident.status,
+        open=incident.open,
+        severity=incident.severity,
+        opened_at=incident.opened_at,
+        minutes_open=int(((incident.resolved_at or now) - incident.opened_at).total_seconds() // 60),
+        services=list(item.service_ids) or list(incident.services),
+        link=incident.link,
+        provenance=incident.provenance,
+    )
+
+
+def incident_section(snapshot: Snapshot, entry: ServiceEntry, now: datetime) -> IncidentSection:
+    """Open incidents on this service or a direct dependency, newest first."""
+    watched = (entry.id, *snapshot.graph.succ[entry.id])
+    found = dict.fromkeys(
+        item
+        for sid in watched
+        for item in snapshot.incidents_by_service.get(sid, ())
+        if item.incident.open and item.incident.opened_at <= now
+    )
+    items = sorted(found, key=lambda item: item.incident.opened_at, reverse=True)
+    status, note = section_status(snapshot, bool(items), Capability.INCIDENTS)
+    return IncidentSection(
+        status=status,
+        note=note or "open, here and one hop down",
+        items=[incident_view(item, now) for item in items[:INCIDENTS_SHOWN]],
+        total=len(items),
+        truncated=len(items) > INCIDENTS_SHOWN,
     )
 
 
@@ -172,6 +212,6 @@ def service_context(snapshot: Snapshot, entry: ServiceEntry, now: datetime) -> S
             status=runbook_status, note=runbook_note, best=best[0] if best else None, candidates=candidates
         ),
         slo=SectionNote(status="not_available", note="not available yet"),
-        incidents=SectionNote(status="not_available", note="not available yet"),
+        incidents=incident_section(snapshot, entry, now),
         freshness=freshness(snapshot, now, *CONSULTED),
     )

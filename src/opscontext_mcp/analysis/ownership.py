@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from opscontext_mcp.identity import team_key
 from opscontext_mcp.model import EscalationPolicy, Schedule, Shift
 from opscontext_mcp.replies import (
     EscalationView,
@@ -36,7 +37,7 @@ def person_view(snapshot: Snapshot, name: str) -> PersonView:
 
 
 def team_view(snapshot: Snapshot, name: str, members_shown: int = MEMBERS_SHOWN) -> TeamView:
-    key = name.lower()
+    key = team_key(name)
     team = snapshot.teams.get(key)
     members = snapshot.team_members.get(key, ())
     shown = [person_view(snapshot, member) for member in members[:members_shown]]
@@ -77,6 +78,19 @@ def owning_team(entry: ServiceEntry) -> str | None:
     return owner.name if owner and owner.kind == "group" else None
 
 
+def schedules_for(snapshot: Snapshot, entry: ServiceEntry) -> list[Schedule]:
+    """The owning team's schedules, and those its escalation policy pages first (how PagerDuty links them)."""
+    team = owning_team(entry)
+    schedules = list(snapshot.schedules_by_team.get(team_key(team), ())) if team else []
+    policy = policy_for(snapshot, entry)
+    if policy is not None and policy.levels:
+        for target in policy.levels[0].targets:
+            schedule = snapshot.schedules.get(target.name) if target.kind == "schedule" else None
+            if schedule is not None and schedule not in schedules:
+                schedules.append(schedule)
+    return schedules
+
+
 @dataclass
 class OnCall:
     now: list[OnCallView] = field(default_factory=list)
@@ -87,10 +101,7 @@ class OnCall:
 def on_call(snapshot: Snapshot, entry: ServiceEntry, at: datetime) -> OnCall:
     """Who holds each of the owning team's schedules now, who takes over next, and gaps worth saying."""
     found = OnCall()
-    team = owning_team(entry)
-    if team is None:
-        return found
-    for schedule in snapshot.schedules_by_team.get(team.lower(), ()):
+    for schedule in schedules_for(snapshot, entry):
         current, following = shift_at(schedule, at), next_shift(schedule, at)
         for shift, bucket in ((current, found.now), (following, found.next)):
             if shift is not None:
@@ -116,7 +127,7 @@ def policy_for(snapshot: Snapshot, entry: ServiceEntry) -> EscalationPolicy | No
     if named is not None:
         return named
     team = owning_team(entry)
-    return snapshot.policy_by_team.get(team.lower()) if team else None
+    return snapshot.policy_by_team.get(team_key(team)) if team else None
 
 
 ESCALATION_VIEWS_KEPT = 4096

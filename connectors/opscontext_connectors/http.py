@@ -1,0 +1,185 @@
+"""What every built-in HTTP connector shares: one client, retries with backoff, safe errors.
+
+A request that meets a 429, a 5xx or a network failure is tried again (`retries` times),
+waiting twice as long each time, or as long as the upstream's Retry-After asks, never more
+than `max_retry_wait_seconds`. Every other failure becomes an `UpstreamError` whose message
+names the method, the path and the upstream's own explanation — never a header, a token or a
+query string.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from opscontext_mcp.protocols import ConnectorContext, HttpConnectorSettings
+
+RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
+FIRST_BACKOFF_SECONDS = 0.5
+
+Params = Mapping[str, Any] | Sequence[tuple[str, Any]] | None
+
+
+class UpstreamError(Exception):
+    """An upstream failed or answered with an error. The message is safe to show to anyone."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def segment(value: str) -> str:
+    """An upstream id made safe to put in a URL path: `/`, `?`, `#`, `..` cannot escape it."""
+    return quote(value, safe="")
+
+
+class HttpSource:
+    """One upstream's HTTP client. Opened lazily, reopened after `aclose`, shared by all its fetches."""
+
+    def __init__(
+        self,
+        settings: HttpConnectorSettings,
+        context: ConnectorContext,
+        headers: Mapping[str, str] | None = None,
+        auth: httpx.Auth | None = None,
+    ) -> None:
+        self.settings = settings
+        self.context = context
+        self.headers = dict(headers or {})
+        self.auth = auth
+        self._client: httpx.AsyncClient | None = None
+        secrets = [settings.token, settings.password]
+        self._secrets = [
+            value.get_secret_value() for value in secrets if value is not None and value.get_secret_value()
+        ]
+
+    @property
+    def base_url(self) -> str:
+        return str(self.settings.base_url).rstrip("/")
+
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None or self._client.is_closed:
+            self._client = httpx.AsyncClient(
+                base_url=self.base_url,
+                headers=self.headers,
+                auth=self.auth,
+                timeout=self.settings.timeout_seconds,
+                verify=self.settings.verify_tls,
+                transport=self.context.transport,
+                follow_redirects=False,
+            )
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    def scrub(self, text: str) -> str:
+        """Upstreams sometimes echo what they were sent; never pass a secret on."""
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    async def get_json(
+        self, path: str, params: Params = None, headers: Mapping[str, str] | None = None
+    ) -> tuple[Any, httpx.Response]:
+        return await self.request_json("GET", path, params=params, headers=headers)
+
+    async def request_json(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params = None,
+        headers: Mapping[str, str] | None = None,
+        data: Mapping[str, str] | None = None,
+        json_body: Any = None,
+    ) -> tuple[Any, httpx.Response]:
+        """The decoded JSON body and the response, after retries; `UpstreamError` if that fails."""
+        where = f"{method} {self.base_url}{path}"
+        attempt = 0
+        while True:
+            try:
+                response = await self.client().request(
+                    method, path, params=params, headers=headers, data=data, json=json_body
+                )
+            except httpx.TimeoutException as exc:
+                failure = UpstreamError(
+                    f"{where}: no answer within {self.settings.timeout_seconds:g} s ({type(exc).__name__})"
+                )
+                wait = None
+            except httpx.TransportError as exc:
+                failure = UpstreamError(f"{where}: cannot connect ({type(exc).__name__})")
+                wait = None
+            else:
+                if response.status_code < 400:
+                    return _decoded(response, where), response
+                failure = UpstreamError(self.scrub(f"{where}: {_explain(response)}"), response.status_code)
+                if response.status_code not in RETRIED_STATUSES:
+                    raise failure
+                wait = _retry_after(response)
+            if attempt >= self.settings.retries:
+                raise failure
+            backoff = FIRST_BACKOFF_SECONDS * 2**attempt
+            await self.context.sleep(min(wait if wait is not None else backoff, self.settings.max_retry_wait_seconds))
+            attempt += 1
+
+
+def _decoded(response: httpx.Response, where: str) -> Any:
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise UpstreamError(
+            f"{where}: answered {response.status_code} with a body that is not JSON", response.status_code
+        ) from None
+
+
+def _explain(response: httpx.Response) -> str:
+    """`401 Unauthorized: <the upstream's own message>`, from the error shapes the upstreams use."""
+    reason = f"{response.status_code} {response.reason_phrase}".strip()
+    hint = {401: " (check the token or credentials)", 403: " (the credentials lack a permission)"}.get(
+        response.status_code, ""
+    )
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return reason + hint
+    message = None
+    if isinstance(body, dict):
+        error = body.get("error")
+        if isinstance(error, dict):
+            message = error.get("message") or error.get("name")
+            detail = error.get("detail") or error.get("errors")
+            if detail:
+                message = f"{message}: {detail}" if message else str(detail)
+        elif isinstance(error, str):
+            message = error
+        message = message or body.get("message")
+    return f"{reason}{hint}: {str(message)[:300]}" if message else reason + hint
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """Seconds the upstream asked us to wait: `Retry-After: 30` or an HTTP date."""
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max((moment - datetime.now(UTC)).total_seconds(), 0.0)

@@ -1,0 +1,32 @@
+"""Connectors under test talk to a respx router through the real httpx stack; waits are recorded, not slept."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import respx
+
+from opscontext_mcp.protocols import ConnectorContext
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+@dataclass
+class Waits:
+    seconds: list[float] = field(default_factory=list)
+
+    async def __call__(self, seconds: float) -> None:
+        self.seconds.append(seconds)
+
+
+def http_context(router: respx.Router) -> tuple[ConnectorContext, Waits]:
+    waits = Waits()
+    return ConnectorContext(base_dir=Path("."), transport=httpx.MockTransport(router.async_handler), sleep=waits), waits
+
+
+def fixture(system: str, name: str) -> Any:
+    return json.loads((FIXTURES / system / name).read_text(encoding="utf-8"))
