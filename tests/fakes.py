@@ -84,6 +84,7 @@ class FakeConnector:
             Capability.ALERTS: alerts,
             Capability.RUNBOOKS: runbooks,
             Capability.ONCALL: oncall,
+            Capability.INCIDENTS: incidents,
         }
         self.capabilities = frozenset(c for c, v in present.items() if v is not None)
         self.fail_with: Exception | None = None
