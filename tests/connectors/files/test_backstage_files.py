@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from opscontext_connectors.files.backstage import read_catalog
-from opscontext_connectors.files.refs import parse_ref
+from opscontext_connectors.backstage.refs import parse_ref
 
 from tests.conftest import BACKSTAGE_EXAMPLES
 
