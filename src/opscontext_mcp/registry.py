@@ -9,6 +9,7 @@ from functools import cache
 from importlib.metadata import entry_points
 from typing import Any
 
+import httpx
 from pydantic import ValidationError
 
 from opscontext_mcp.config import AppConfig, ConfigError, describe_validation_error
@@ -65,16 +66,22 @@ def settings_problems(
     return problems, validated
 
 
-def build_connectors(config: AppConfig, types: Mapping[str, ConnectorType] | None = None) -> list[Connector]:
+def build_connectors(
+    config: AppConfig,
+    types: Mapping[str, ConnectorType] | None = None,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> list[Connector]:
     """Validate each connector entry against its type's settings and create the connectors.
 
     All entries are checked before any is created, so one config error report lists every problem.
+    `transport` replaces the network for every HTTP connector (tests hand in a respx router).
     """
     problems, validated = settings_problems(config.connectors, types)
     if problems:
         raise ConfigError(config.source, problems)
 
-    context = ConnectorContext(base_dir=config.base_dir)
+    context = ConnectorContext(base_dir=config.base_dir, transport=transport)
     connectors = []
     for connector_type, settings in validated:
         index = next(i for i, entry in enumerate(config.connectors) if entry.get("name") == settings.name)

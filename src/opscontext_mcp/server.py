@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 
+import httpx
 from mcp.server.mcpserver import MCPServer
 
 from opscontext_mcp import __version__
@@ -29,12 +30,13 @@ def build_runtime(
     *,
     connectors: Sequence[Connector] | None = None,
     now: datetime | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> Runtime:
     """Connectors, clock and cache for `config` (default: the bundled demo)."""
     config = config if config is not None else load_config()
     return Runtime(
         config=config,
-        connectors=list(connectors) if connectors is not None else build_connectors(config),
+        connectors=list(connectors) if connectors is not None else build_connectors(config, transport=transport),
         clock=Clock(now or config.now),
     )
 

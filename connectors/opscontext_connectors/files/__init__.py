@@ -6,7 +6,7 @@
         path: ./acme-shop          # relative to the config file
 
 Capabilities are those whose files exist: catalog/, oncall.yaml, runbooks/, changes/,
-alerts/, traces/. A refresh re-reads a capability's files only when one of them changed
+alerts/, traces/ — or just those listed under `only:`. A refresh re-reads a capability's files only when one of them changed
 (path, size or modification time), so a large estate costs little between edits.
 """
 
@@ -42,6 +42,8 @@ T = TypeVar("T")
 
 class FilesSettings(ConnectorSettings):
     path: Path
+    only: list[Capability] | None = None
+    """Use just these capabilities of the folder (e.g. `[runbooks]` when another source owns the catalog)."""
 
 
 class FilesConnector:
@@ -53,7 +55,8 @@ class FilesConnector:
         self.root = (context.base_dir / settings.path).resolve()
         if not self.root.is_dir():
             raise ValueError(f"path: folder {self.root} does not exist")
-        self.capabilities = frozenset(self._present())
+        present = self._present()
+        self.capabilities = frozenset(c for c in present if settings.only is None or c in settings.only)
         self._memo: dict[str, tuple[tuple[Any, ...], Any]] = {}
 
     def _present(self) -> list[Capability]:
