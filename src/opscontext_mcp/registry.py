@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from functools import cache
 from importlib.metadata import entry_points
 from typing import Any
@@ -71,17 +72,21 @@ def build_connectors(
     types: Mapping[str, ConnectorType] | None = None,
     *,
     transport: httpx.AsyncBaseTransport | None = None,
+    sleep: Callable[[float], Awaitable[None]] | None = None,
 ) -> list[Connector]:
     """Validate each connector entry against its type's settings and create the connectors.
 
     All entries are checked before any is created, so one config error report lists every problem.
-    `transport` replaces the network for every HTTP connector (tests hand in a respx router).
+    `transport` replaces the network for every HTTP connector (tests hand in a respx router), `sleep`
+    the wait between retries.
     """
     problems, validated = settings_problems(config.connectors, types)
     if problems:
         raise ConfigError(config.source, problems)
 
     context = ConnectorContext(base_dir=config.base_dir, transport=transport)
+    if sleep is not None:
+        context = dataclasses.replace(context, sleep=sleep)
     connectors = []
     for connector_type, settings in validated:
         index = next(i for i, entry in enumerate(config.connectors) if entry.get("name") == settings.name)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 
@@ -31,12 +31,15 @@ def build_runtime(
     connectors: Sequence[Connector] | None = None,
     now: datetime | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    sleep: Callable[[float], Awaitable[None]] | None = None,
 ) -> Runtime:
     """Connectors, clock and cache for `config` (default: the bundled demo)."""
     config = config if config is not None else load_config()
     return Runtime(
         config=config,
-        connectors=list(connectors) if connectors is not None else build_connectors(config, transport=transport),
+        connectors=list(connectors)
+        if connectors is not None
+        else build_connectors(config, transport=transport, sleep=sleep),
         clock=Clock(now or config.now),
     )
 
