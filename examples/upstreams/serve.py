@@ -55,10 +55,10 @@ async def upstream(request: Request) -> Response:
         await anyio.sleep_forever()
     if mode:
         return JSONResponse({"error": {"message": f"{system} is down (simulated)"}}, status_code=int(mode))
-    if "authorization" not in request.headers:
-        return JSONResponse({"error": {"message": "authentication required"}}, status_code=401)
     if system == "servicenow" and path == "oauth_token.do":
         return JSONResponse({"access_token": "demo-access", "token_type": "Bearer", "expires_in": 1800})
+    if "authorization" not in request.headers:
+        return JSONResponse({"error": {"message": "authentication required"}}, status_code=401)
     if system == "pagerduty" and path in ("abilities", "users/me"):
         return JSONResponse({"abilities": ["teams", "read_only_users"]})
     file = _file_for(system, path)

@@ -117,6 +117,7 @@ class SnapshotCache:
         settings: CacheSettings,
         clock: Clock,
         aliases: dict[str, list[str]] | None = None,
+        team_aliases: dict[str, list[str]] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         prepare: Callable[[Snapshot], None] | None = None,
     ) -> None:
@@ -125,6 +126,7 @@ class SnapshotCache:
         self.prepare = prepare
         self.clock = clock
         self.aliases = aliases or {}
+        self.team_aliases = team_aliases or {}
         self.feeds = [
             Feed(connector, capability)
             for connector in connectors
@@ -241,7 +243,7 @@ class SnapshotCache:
         logger.warning("source %s (%s) failed: %s", feed.connector.name, feed.capability, feed.error)
 
     def _inputs(self) -> SnapshotInputs:
-        inputs = SnapshotInputs(built_at=datetime.now(UTC), aliases=self.aliases)
+        inputs = SnapshotInputs(built_at=datetime.now(UTC), aliases=self.aliases, team_aliases=self.team_aliases)
         for feed in self.feeds:
             payload = feed.payload
             problems: tuple[Problem, ...] = ()

@@ -122,7 +122,7 @@ async def check(config: AppConfig) -> int:
             )
         )
     _print_table(rows)
-    cache = SnapshotCache(connectors, config.cache, Clock(config.now), config.aliases)
+    cache = SnapshotCache(connectors, config.cache, Clock(config.now), config.aliases, team_aliases=config.team_aliases)
     started = time.perf_counter()
     snapshot = await cache.refresh()
     elapsed = (time.perf_counter() - started) * 1000

@@ -61,6 +61,8 @@ class AppConfig(_Section):
     connectors: list[dict[str, Any]] = Field(min_length=1)
     aliases: dict[str, list[str]] = Field(default_factory=dict)
     """Canonical service name → other names it goes by."""
+    team_aliases: dict[str, list[str]] = Field(default_factory=dict)
+    """Canonical team name → other names it goes by (`team-payments` and `Payments Team` join without one)."""
     cache: CacheSettings = CacheSettings()
     writes: WritesSettings = WritesSettings()
     store: StoreSettings = StoreSettings()

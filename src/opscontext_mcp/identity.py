@@ -52,6 +52,21 @@ def team_key(name: str) -> str:
 
 
 @dataclass(frozen=True)
+class TeamNames:
+    """Team spellings joined by `team_key`, plus the config's `team_aliases` for names no rule can join."""
+
+    aliases: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, aliases: dict[str, list[str]]) -> TeamNames:
+        return cls({team_key(name): team_key(canonical) for canonical, names in aliases.items() for name in names})
+
+    def key(self, name: str) -> str:
+        found = team_key(name)
+        return self.aliases.get(found, found)
+
+
+@dataclass(frozen=True)
 class Alias:
     source: str
     name: str

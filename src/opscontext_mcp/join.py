@@ -7,7 +7,7 @@ from datetime import datetime
 
 import networkx as nx
 
-from opscontext_mcp.identity import ServiceIndex, team_key
+from opscontext_mcp.identity import ServiceIndex, TeamNames
 from opscontext_mcp.model import (
     Alert,
     Change,
@@ -45,6 +45,7 @@ class SnapshotInputs:
 
     built_at: datetime
     aliases: dict[str, list[str]] = field(default_factory=dict)
+    team_aliases: dict[str, list[str]] = field(default_factory=dict)
     services: list[Service] = field(default_factory=list)
     teams: list[Team] = field(default_factory=list)
     people: list[Person] = field(default_factory=list)
@@ -63,12 +64,12 @@ class SnapshotInputs:
 
 def build_snapshot(inputs: SnapshotInputs) -> Snapshot:
     """Join everything: identity first, then ownership, the graph and the resolved records."""
-    join = _Join(inputs)
+    join = _Join(inputs, team_names=TeamNames.from_config(inputs.team_aliases))
     join.register_catalogs()
     edges = join.resolve_edges()
     teams: dict[str, Team] = {}
     for team in inputs.teams:
-        teams.setdefault(team_key(team.name), team)
+        teams.setdefault(join.team_names.key(team.name), team)
     people: dict[str, Person] = {}
     for person in inputs.people:
         people.setdefault(person.name.lower(), person)
@@ -117,9 +118,10 @@ def build_snapshot(inputs: SnapshotInputs) -> Snapshot:
         services=entries,
         graph=nx.freeze(graph),
         index=join.index,
+        team_names=join.team_names,
         teams=teams,
         people=people,
-        team_members=_team_members(teams, people),
+        team_members=_team_members(teams, people, join.team_names),
         systems={s.name.lower(): s for s in reversed(inputs.systems)},
         schedules={s.name: s for s in reversed(inputs.schedules)},
         policies=tuple(inputs.policies),
@@ -143,6 +145,7 @@ def service_id_for(record: Service) -> str:
 @dataclass
 class _Join:
     inputs: SnapshotInputs
+    team_names: TeamNames = field(default_factory=TeamNames)
     index: ServiceIndex = field(default_factory=ServiceIndex)
     records: dict[str, list[Service]] = field(default_factory=dict)
     kinds: dict[str, EntityKind] = field(default_factory=dict)
@@ -260,8 +263,15 @@ class _Join:
                 continue
             kind, _, rest = record.owner.partition(":")
             name = rest.rpartition("/")[2]
-            claims.append(OwnerClaim(ref=f"{kind}:{name}", kind=kind, name=name, provenance=record.provenance))
-            known = team_key(name) in teams if kind == "group" else name.lower() in people if kind == "user" else False
+            key = (kind, self.team_names.key(name) if kind == "group" else name.lower())
+            claims.append(OwnerClaim(ref=f"{kind}:{name}", kind=kind, name=name, key=key, provenance=record.provenance))
+            known = (
+                self.team_names.key(name) in teams
+                if kind == "group"
+                else name.lower() in people
+                if kind == "user"
+                else False
+            )
             if not known:
                 self.unresolved.append(
                     Unresolved(
@@ -280,7 +290,7 @@ class _Join:
         vendors = {v.name for v in self.inputs.vendors}
         for schedule in self.inputs.schedules:
             source, ref = schedule.provenance.source, schedule.provenance.ref
-            if schedule.team and team_key(schedule.team) not in teams:
+            if schedule.team and self.team_names.key(schedule.team) not in teams:
                 self._missing(source, "schedule team", schedule.team, f"team of schedule {schedule.name}", ref)
             for user in sorted({s.user for s in schedule.shifts}):
                 if user.lower() not in people:
@@ -288,7 +298,7 @@ class _Join:
         for policy in self.inputs.policies:
             source, ref = policy.provenance.source, policy.provenance.ref
             for team in policy.teams:
-                if team_key(team) not in teams:
+                if self.team_names.key(team) not in teams:
                     self._missing(source, "policy team", team, f"team of escalation policy {policy.name}", ref)
             self.resolve_all(policy.services, source, "policy service", ref)
             for level in policy.levels:
@@ -297,7 +307,7 @@ class _Join:
                         "schedule": target.name in schedules,
                         "vendor": target.name in vendors,
                         "user": target.name.lower() in people,
-                        "team": team_key(target.name) in teams,
+                        "team": self.team_names.key(target.name) in teams,
                     }[target.kind]
                     if not known:
                         self._missing(
@@ -310,12 +320,12 @@ class _Join:
         self.unresolved.append(Unresolved(source, what, name, f"{role} is not defined", ref))
 
 
-def _team_members(teams: dict[str, Team], people: dict[str, Person]) -> dict[str, tuple[str, ...]]:
+def _team_members(teams: dict[str, Team], people: dict[str, Person], names: TeamNames) -> dict[str, tuple[str, ...]]:
     """Members per team, from the team's own list and from each person's memberships."""
     members: dict[str, list[str]] = {}
     for team in teams.values():
-        members.setdefault(team_key(team.name), []).extend(m.lower() for m in team.members)
+        members.setdefault(names.key(team.name), []).extend(m.lower() for m in team.members)
     for person in dict.fromkeys(people.values()):
         for team_name in person.teams:
-            members.setdefault(team_key(team_name), []).append(person.name.lower())
+            members.setdefault(names.key(team_name), []).append(person.name.lower())
     return {team: tuple(dict.fromkeys(names)) for team, names in members.items()}

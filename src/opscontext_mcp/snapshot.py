@@ -11,7 +11,7 @@ from typing import Any, Literal, TypeVar
 
 import networkx as nx
 
-from opscontext_mcp.identity import Resolution, ServiceIndex, team_key
+from opscontext_mcp.identity import Resolution, ServiceIndex, TeamNames
 from opscontext_mcp.model import (
     Alert,
     Change,
@@ -69,11 +69,9 @@ class OwnerClaim:
     ref: str
     kind: str
     name: str
+    key: tuple[str, str]
+    """Who is meant, spelling aside: ("group", team key) or ("user", name)."""
     provenance: Provenance
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.kind, team_key(self.name) if self.kind == "group" else self.name.lower())
 
 
 @dataclass(frozen=True)
@@ -191,6 +189,7 @@ class Snapshot:
     graph: nx.DiGraph
     """Nodes are service ids; each edge carries `edge`: an `Edge` with both provenances."""
     index: ServiceIndex
+    team_names: TeamNames
     teams: dict[str, Team]
     people: dict[str, Person]
     team_members: dict[str, tuple[str, ...]]
@@ -292,7 +291,7 @@ class Snapshot:
         found: dict[str, EscalationPolicy] = {}
         for policy in self.policies:
             for team in policy.teams:
-                found.setdefault(team_key(team), policy)
+                found.setdefault(self.team_names.key(team), policy)
         return found
 
     @computed_once
@@ -300,7 +299,7 @@ class Snapshot:
         grouped: dict[str, list[Schedule]] = {}
         for schedule in self.schedules.values():
             if schedule.team:
-                grouped.setdefault(team_key(schedule.team), []).append(schedule)
+                grouped.setdefault(self.team_names.key(schedule.team), []).append(schedule)
         return {key: tuple(value) for key, value in grouped.items()}
 
     @computed_once

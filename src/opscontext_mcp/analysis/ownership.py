@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from opscontext_mcp.identity import team_key
 from opscontext_mcp.model import EscalationPolicy, Schedule, Shift
 from opscontext_mcp.replies import (
     EscalationView,
@@ -37,7 +36,7 @@ def person_view(snapshot: Snapshot, name: str) -> PersonView:
 
 
 def team_view(snapshot: Snapshot, name: str, members_shown: int = MEMBERS_SHOWN) -> TeamView:
-    key = team_key(name)
+    key = snapshot.team_names.key(name)
     team = snapshot.teams.get(key)
     members = snapshot.team_members.get(key, ())
     shown = [person_view(snapshot, member) for member in members[:members_shown]]
@@ -81,7 +80,7 @@ def owning_team(entry: ServiceEntry) -> str | None:
 def schedules_for(snapshot: Snapshot, entry: ServiceEntry) -> list[Schedule]:
     """The owning team's schedules, and those its escalation policy pages first (how PagerDuty links them)."""
     team = owning_team(entry)
-    schedules = list(snapshot.schedules_by_team.get(team_key(team), ())) if team else []
+    schedules = list(snapshot.schedules_by_team.get(snapshot.team_names.key(team), ())) if team else []
     policy = policy_for(snapshot, entry)
     if policy is not None and policy.levels:
         for target in policy.levels[0].targets:
@@ -127,7 +126,7 @@ def policy_for(snapshot: Snapshot, entry: ServiceEntry) -> EscalationPolicy | No
     if named is not None:
         return named
     team = owning_team(entry)
-    return snapshot.policy_by_team.get(team_key(team)) if team else None
+    return snapshot.policy_by_team.get(snapshot.team_names.key(team)) if team else None
 
 
 ESCALATION_VIEWS_KEPT = 4096
