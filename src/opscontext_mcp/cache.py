@@ -259,6 +259,7 @@ class SnapshotCache:
                 inputs.schedules.extend(payload.schedules)
                 inputs.policies.extend(payload.policies)
                 inputs.vendors.extend(payload.vendors)
+                inputs.people.extend(payload.people)
                 problems, count = (
                     payload.problems,
                     len(payload.schedules) + len(payload.policies) + len(payload.vendors),

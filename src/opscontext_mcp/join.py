@@ -71,9 +71,8 @@ def build_snapshot(inputs: SnapshotInputs) -> Snapshot:
     for team in inputs.teams:
         teams.setdefault(join.team_names.key(team.name), team)
     people: dict[str, Person] = {}
-    for person in inputs.people:
+    for person in inputs.people:  # by name and by email: the first source to know someone describes them
         people.setdefault(person.name.lower(), person)
-    for person in inputs.people:
         if person.email:
             people.setdefault(person.email.lower(), person)
     entries = join.entries(teams, people)

@@ -88,6 +88,8 @@ class OnCallData:
     schedules: tuple[Schedule, ...] = ()
     policies: tuple[EscalationPolicy, ...] = ()
     vendors: tuple[Vendor, ...] = ()
+    people: tuple[Person, ...] = ()
+    """The on-call tool's view of the people it pages; joined to the catalog's by email."""
     problems: tuple[Problem, ...] = ()
 
 
