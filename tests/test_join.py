@@ -97,13 +97,18 @@ def test_team_spellings_join_by_rule_or_by_alias_so_only_real_disagreements_are_
         return SnapshotInputs(
             built_at=BUILT,
             services=[service("payment", source=source, owner=owner) for source, owner in claims],
-            teams=[Team(name="team-payments", provenance=prov("cat")), Team(name="team-platform", provenance=prov("cat"))],
+            teams=[
+                Team(name="team-payments", provenance=prov("cat")),
+                Team(name="team-platform", provenance=prov("cat")),
+            ],
             team_aliases={"team-platform": ["Platform Engineering"]},
         )
 
     spelled = build_snapshot(owned_by(("cat", "group:default/team-payments"), ("cmdb", "group:default/Payments Team")))
     assert spelled.services["payment"].owner_conflicts == ()
-    aliased = build_snapshot(owned_by(("cat", "group:default/team-platform"), ("cmdb", "group:default/Platform Engineering")))
+    aliased = build_snapshot(
+        owned_by(("cat", "group:default/team-platform"), ("cmdb", "group:default/Platform Engineering"))
+    )
     assert aliased.services["payment"].owner_conflicts == ()
     assert aliased.teams[aliased.team_names.key("Platform Engineering")].name == "team-platform"
     real = build_snapshot(owned_by(("cat", "group:default/team-payments"), ("cmdb", "group:default/team-platform")))

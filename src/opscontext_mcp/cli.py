@@ -32,6 +32,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=os.environ.get("OPSCONTEXT_LOG_LEVEL", "INFO").upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # One line per upstream request, URL and query included, is noise at INFO; failures are logged anyway.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         config = load_config(args.config)
         if args.command == "check":

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import ClassVar, Generic, Literal, Protocol, TypeVar, runtime_checkable
@@ -141,6 +141,9 @@ class ConnectorContext:
     """The HTTP transport connectors' clients use; tests hand in one that a respx router serves."""
     sleep: Callable[[float], Awaitable[None]] = anyio.sleep
     """How connectors wait between retries; tests hand in one that records instead of waiting."""
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731 - a default factory for a frozen field
+    """The analysis clock: windows ("on call for the next 7 days") are measured from it. It is a fixed
+    instant when an incident is replayed; `fetched_at` in provenance is always the real time."""
 
 
 @runtime_checkable

@@ -6,6 +6,7 @@ import dataclasses
 import difflib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
 from functools import cache
 from importlib.metadata import entry_points
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 
+from opscontext_mcp.clock import Clock
 from opscontext_mcp.config import AppConfig, ConfigError, describe_validation_error
 from opscontext_mcp.protocols import (
     ENTRY_POINT_GROUP,
@@ -73,6 +75,7 @@ def build_connectors(
     *,
     transport: httpx.AsyncBaseTransport | None = None,
     sleep: Callable[[float], Awaitable[None]] | None = None,
+    now: datetime | None = None,
 ) -> list[Connector]:
     """Validate each connector entry against its type's settings and create the connectors.
 
@@ -84,7 +87,7 @@ def build_connectors(
     if problems:
         raise ConfigError(config.source, problems)
 
-    context = ConnectorContext(base_dir=config.base_dir, transport=transport)
+    context = ConnectorContext(base_dir=config.base_dir, transport=transport, now=Clock(now or config.now).now)
     if sleep is not None:
         context = dataclasses.replace(context, sleep=sleep)
     connectors = []

@@ -39,7 +39,7 @@ def build_runtime(
         config=config,
         connectors=list(connectors)
         if connectors is not None
-        else build_connectors(config, transport=transport, sleep=sleep),
+        else build_connectors(config, transport=transport, sleep=sleep, now=now),
         clock=Clock(now or config.now),
     )
 

@@ -69,12 +69,13 @@ class OpsgenieConnector:
     capabilities = frozenset({Capability.ONCALL})
 
     def __init__(
-        self, settings: ConnectorSettings, context: ConnectorContext, clock: Callable[[], datetime] = _utc_now
+        self, settings: ConnectorSettings, context: ConnectorContext, clock: Callable[[], datetime] | None = None
     ) -> None:
         assert isinstance(settings, OpsgenieSettings)
         self.name = settings.name
         self.settings = settings
-        self.clock = clock
+        self.clock = clock or context.now
+        """Windows are measured from the analysis clock; provenance says when data was really fetched."""
         headers = {"Authorization": f"GenieKey {settings.token.get_secret_value()}", "Accept": "application/json"}
         self.http = HttpSource(settings, context, headers=headers)
 
@@ -109,7 +110,7 @@ class OpsgenieConnector:
         for index, item in enumerate(await self._list("/v2/escalations", problems)):
             if not self._usable(item, f"escalations[{index}]", problems):
                 continue
-            provenance = Provenance(source=self.name, fetched_at=now, ref=str(item["id"]))
+            provenance = Provenance(source=self.name, fetched_at=_utc_now(), ref=str(item["id"]))
             try:
                 policies.append(escalation_policy(item, provenance, problems))
             except ValueError as exc:
@@ -120,7 +121,7 @@ class OpsgenieConnector:
         self, item: dict[str, Any], timeline: dict[str, Any] | str, now: datetime, problems: list[Problem]
     ) -> Schedule | None:
         """From the timeline; else who `/on-calls` says is on call now, and only that; else nothing."""
-        provenance = Provenance(source=self.name, fetched_at=now, ref=str(item["id"]))
+        provenance = Provenance(source=self.name, fetched_at=_utc_now(), ref=str(item["id"]))
         if isinstance(timeline, dict):
             return schedule_from_timeline(item, timeline, provenance, problems)
         where = f"schedules/{item['name']}"

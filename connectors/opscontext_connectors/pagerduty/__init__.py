@@ -69,12 +69,13 @@ class PagerDutyConnector:
     capabilities = frozenset({Capability.ONCALL, Capability.CHANGES, Capability.INCIDENTS})
 
     def __init__(
-        self, settings: ConnectorSettings, context: ConnectorContext, clock: Callable[[], datetime] = _utc_now
+        self, settings: ConnectorSettings, context: ConnectorContext, clock: Callable[[], datetime] | None = None
     ) -> None:
         assert isinstance(settings, PagerDutySettings)
         self.name = settings.name
         self.settings = settings
-        self.clock = clock
+        self.clock = clock or context.now
+        """Windows are measured from the analysis clock; provenance says when data was really fetched."""
         headers = {"Authorization": f"Token token={settings.token.get_secret_value()}", "Accept": ACCEPT}
         self.http = HttpSource(settings, context, headers=headers)
 
@@ -93,7 +94,9 @@ class PagerDutyConnector:
 
     async def fetch_oncall(self) -> OnCallData:
         now = self.clock()
-        reader = OnCallReader(source=self.name, now=now, until=now + timedelta(days=self.settings.horizon_days))
+        reader = OnCallReader(
+            source=self.name, now=now, until=now + timedelta(days=self.settings.horizon_days), fetched_at=_utc_now()
+        )
         services = await self._list(
             "/services",
             "services",
@@ -116,7 +119,7 @@ class PagerDutyConnector:
         return reader.read(policies, by_policy, oncalls)
 
     async def fetch_changes(self, since: datetime, until: datetime) -> Batch[Change]:
-        fetched_at = self.clock()
+        fetched_at = _utc_now()
         problems: list[Problem] = []
         params = [("since", utc_text(since)), ("until", utc_text(until)), *self._teams()]
         events = await self._list("/change_events", "change_events", params, problems)
@@ -127,9 +130,9 @@ class PagerDutyConnector:
         return Batch(records=tuple(changes), problems=tuple(problems))
 
     async def fetch_incidents(self, since: datetime) -> Batch[Incident]:
-        fetched_at = self.clock()
-        # A replayed incident's clock can run ahead of the real one; PagerDuty refuses an empty range.
-        until = max(fetched_at, since + timedelta(minutes=1))
+        fetched_at = _utc_now()
+        # PagerDuty refuses an empty range.
+        until = max(self.clock(), since + timedelta(minutes=1))
         problems: list[Problem] = []
         params = [
             *(("statuses[]", status) for status in ("triggered", "acknowledged", "resolved")),

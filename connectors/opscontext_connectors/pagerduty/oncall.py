@@ -47,6 +47,7 @@ class OnCallReader:
     source: str
     now: datetime
     until: datetime
+    fetched_at: datetime
     problems: list[Problem] = field(default_factory=list)
     _schedules: dict[str, _ScheduleDraft] = field(default_factory=dict)
     _policy_teams: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -192,7 +193,7 @@ class OnCallReader:
         return None
 
     def _provenance(self, ref: str | None) -> Provenance:
-        return Provenance(source=self.source, fetched_at=self.now, ref=ref)
+        return Provenance(source=self.source, fetched_at=self.fetched_at, ref=ref)
 
     def _warn(self, location: str, reason: str) -> None:
         self.problems.append(Problem(location=location, reason=reason, severity="warning"))

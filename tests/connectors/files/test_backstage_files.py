@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from opscontext_connectors.files.backstage import read_catalog
 from opscontext_connectors.backstage.refs import parse_ref
+from opscontext_connectors.files.backstage import read_catalog
 
 from tests.conftest import BACKSTAGE_EXAMPLES
 

@@ -63,6 +63,7 @@ async def test_unchanged_files_are_not_parsed_again_and_an_edit_is_picked_up(wri
 async def test_only_limits_a_folder_to_the_capabilities_asked_for(write_tree: Callable[..., Path]) -> None:
     root = write_tree({"changes/a.yaml": CHANGES, "oncall.yaml": {"schedules": []}})
     files = FilesConnector(
-        FilesSettings(name="local", type="files", path=root, only=[Capability.CHANGES]), ConnectorContext(base_dir=Path("/"))
+        FilesSettings(name="local", type="files", path=root, only=[Capability.CHANGES]),
+        ConnectorContext(base_dir=Path("/")),
     )
     assert files.capabilities == {Capability.CHANGES}
