@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 import networkx as nx
 
@@ -37,6 +39,8 @@ from opscontext_mcp.snapshot import (
     SourceStatus,
     Unresolved,
 )
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -121,10 +125,10 @@ def build_snapshot(inputs: SnapshotInputs) -> Snapshot:
         teams=teams,
         people=people,
         team_members=_team_members(teams, people, join.team_names),
-        systems={s.name.lower(): s for s in reversed(inputs.systems)},
-        schedules={s.name: s for s in reversed(inputs.schedules)},
+        systems=_first_by(inputs.systems, lambda s: s.name.lower()),
+        schedules=_first_by(inputs.schedules, lambda s: s.name),
         policies=tuple(inputs.policies),
-        vendors={v.name: v for v in reversed(inputs.vendors)},
+        vendors=_first_by(inputs.vendors, lambda v: v.name),
         runbooks=runbooks,
         alerts=alerts,
         changes=changes,
@@ -134,6 +138,14 @@ def build_snapshot(inputs: SnapshotInputs) -> Snapshot:
         unresolved=tuple(dict.fromkeys(join.unresolved)),
         capabilities_present=frozenset(s.capability for s in inputs.statuses),
     )
+
+
+def _first_by(records: list[T], key: Callable[[T], str]) -> dict[str, T]:
+    """Records by key, in order; where two share a key, the higher-precedence (earlier) one."""
+    found: dict[str, T] = {}
+    for record in records:
+        found.setdefault(key(record), record)
+    return found
 
 
 def service_id_for(record: Service) -> str:
