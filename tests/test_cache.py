@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import anyio
 import anyio.lowlevel
@@ -8,7 +9,7 @@ import pytest
 
 from opscontext_mcp.cache import SnapshotCache
 from opscontext_mcp.clock import Clock
-from opscontext_mcp.config import CacheSettings
+from opscontext_mcp.config import CacheSettings, parse_config
 from opscontext_mcp.protocols import CatalogData
 from tests.fakes import FakeConnector, declared, observed, service
 
@@ -97,7 +98,10 @@ async def test_a_hanging_source_times_out_instead_of_stalling_the_answer() -> No
     with anyio.fail_after(5):
         snapshot = await cache.refresh()
     [status] = snapshot.statuses
-    assert status.status == "stale" and status.error == "no answer within 0.05 s"
+    assert status.status == "stale"
+    assert (
+        status.error == "the fetch did not finish within 0.05 s, every page and retry included (fetch_timeout_seconds)"
+    )
 
 
 async def test_with_a_task_group_an_expired_snapshot_is_served_while_one_refresh_runs_behind() -> None:
@@ -189,3 +193,29 @@ async def test_a_replaced_snapshot_is_freed_without_waiting_for_the_cycle_collec
         assert graph() is None
     finally:
         gc.enable()
+
+
+async def test_a_connector_given_its_own_fetch_deadline_times_out_by_it_while_others_keep_the_cache_default(
+    tmp_path: Path,
+) -> None:
+    config = parse_config(
+        {
+            "connectors": [
+                {"name": "cat", "type": "files", "path": ".", "fetch_timeout_seconds": 0.05},
+                {"name": "otel", "type": "files", "path": "."},
+            ],
+            "cache": {"fetch_timeout_seconds": 30},
+        },
+        base_dir=tmp_path,
+        environ={},
+        check_connectors=True,
+    )
+    slow = catalog()
+    slow.hang = True
+    cache = SnapshotCache.for_config([slow, FakeConnector("otel", topology=[observed("a", "b")])], config, Clock(NOW))
+    assert cache.deadlines == {"cat": 0.05, "otel": 30}
+    with anyio.fail_after(5):
+        snapshot = await cache.refresh()
+    statuses = {s.source: (s.status, s.error) for s in snapshot.statuses}
+    assert statuses["otel"] == ("ok", None)
+    assert statuses["cat"][0] == "failed" and "within 0.05 s" in str(statuses["cat"][1])

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from opscontext_mcp.config import ConfigError, default_config_path, load_config, parse_config
+from tests.conftest import EXAMPLES
 
 
 def test_env_references_are_replaced_and_defaults_apply(tmp_path: Path) -> None:
@@ -104,3 +106,13 @@ def test_a_config_file_reports_top_level_and_connector_problems_together(tmp_pat
     assert caught.value.problems[0].startswith("cache.ttl_seconds: Input should be greater than 0")
     assert "connectors[1].path: Field required" in caught.value.problems
     assert any(p.startswith("connectors[1].pth: unknown key (did you mean 'path'?)") for p in caught.value.problems)
+
+
+@pytest.mark.parametrize("example", sorted((EXAMPLES / "config").glob("*.yaml")), ids=lambda p: p.name)
+def test_every_example_config_loads_with_its_connector_settings_checked(example: Path) -> None:
+    # only the variables without a default: those a user must set
+    needed = set(re.findall(r"\$\{([A-Z0-9_]+)\}", example.read_text(encoding="utf-8")))
+    config = load_config(example, environ={name: "set-in-the-environment" for name in needed})
+    assert config.connectors and all(entry["type"] for entry in config.connectors)
+    for entry in config.connectors:
+        assert config.fetch_timeout(entry["name"]) > 0

@@ -113,3 +113,52 @@ def test_team_spellings_join_by_rule_or_by_alias_so_only_real_disagreements_are_
     assert aliased.teams[aliased.team_names.key("Platform Engineering")].name == "team-platform"
     real = build_snapshot(owned_by(("cat", "group:default/team-payments"), ("cmdb", "group:default/team-platform")))
     assert [c.name for c in real.services["payment"].owner_conflicts] == ["team-platform"]
+
+
+def test_a_user_owner_named_by_email_in_one_source_and_by_name_in_another_is_one_owner() -> None:
+    from opscontext_mcp.model import Person
+
+    inputs = SnapshotInputs(
+        built_at=BUILT,
+        services=[
+            service("ledger", owner="user:default/ana"),
+            service("ledger", source="cmdb", owner="user:default/Ana@Example.com"),
+        ],
+        people=[Person(name="ana", email="ana@example.com", provenance=prov("cat"))],
+    )
+    snapshot = build_snapshot(inputs)
+    entry = snapshot.services["ledger"]
+    assert (entry.owner.kind, entry.owner.name) == ("user", "ana")
+    assert entry.owner_conflicts == ()
+    assert [u for u in snapshot.unresolved if u.what == "owner"] == []
+
+
+def test_a_group_name_holding_a_slash_is_kept_whole_so_a_real_disagreement_stays_a_conflict() -> None:
+    inputs = SnapshotInputs(
+        built_at=BUILT,
+        services=[
+            service("payment", owner="group:default/team-payments"),
+            service("payment", source="cmdb", owner="group:default/Finance / Payments"),
+        ],
+    )
+    entry = build_snapshot(inputs).services["payment"]
+    assert [c.name for c in entry.owner_conflicts] == ["Finance / Payments"]
+
+
+def test_an_upstream_ref_no_catalog_annotates_joins_by_the_name_that_upstream_gives_it() -> None:
+    inputs = SnapshotInputs(
+        built_at=BUILT,
+        services=[service("checkout"), service("payment", external_ids={"pagerduty": "P7XK2"})],
+        changes=[
+            Change(id=str(n), service=ref, kind="deploy", summary="s", at=BUILT, provenance=prov("pd"))
+            for n, ref in enumerate(("pagerduty:P7XK2", "pagerduty:PCHK01", "pagerduty:PGONE"))
+        ],
+        service_names=[
+            ("pd", "pagerduty:P7XK2", "Checkout"),  # an annotation outranks the name
+            ("pd", "pagerduty:PCHK01", "Checkout Service"),
+            ("pd", "pagerduty:PGONE", "Warehouse"),
+        ],
+    )
+    snapshot = build_snapshot(inputs)
+    assert {c.change.id: c.service_id for c in snapshot.changes} == {"0": "payment", "1": "checkout", "2": None}
+    assert [u.name for u in snapshot.unresolved if u.what == "change service"] == ["Warehouse (pagerduty:PGONE)"]

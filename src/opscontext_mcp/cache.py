@@ -15,7 +15,7 @@ import logging
 import math
 import re
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,7 +25,7 @@ import anyio.abc
 import anyio.to_thread
 
 from opscontext_mcp.clock import Clock
-from opscontext_mcp.config import CacheSettings
+from opscontext_mcp.config import AppConfig, CacheSettings
 from opscontext_mcp.join import SnapshotInputs, build_snapshot
 from opscontext_mcp.protocols import Batch, Capability, CatalogData, Connector, OnCallData, Problem
 from opscontext_mcp.snapshot import Snapshot, SourceProblem, SourceStatus
@@ -120,8 +120,11 @@ class SnapshotCache:
         team_aliases: dict[str, list[str]] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         prepare: Callable[[Snapshot], None] | None = None,
+        deadlines: Mapping[str, float] | None = None,
     ) -> None:
         self.settings = settings
+        self.deadlines = dict(deadlines or {})
+        """Per connector name, how long one fetch may take; others get `settings.fetch_timeout_seconds`."""
         self.monotonic = monotonic
         self.prepare = prepare
         self.clock = clock
@@ -140,6 +143,24 @@ class SnapshotCache:
         self._built_from: list[Any] = []
         self._task_groups: list[anyio.abc.TaskGroup] = []
         self.refresh_count = 0
+
+    @classmethod
+    def for_config(
+        cls,
+        connectors: Sequence[Connector],
+        config: AppConfig,
+        clock: Clock,
+        prepare: Callable[[Snapshot], None] | None = None,
+    ) -> SnapshotCache:
+        return cls(
+            connectors,
+            config.cache,
+            clock,
+            config.aliases,
+            team_aliases=config.team_aliases,
+            prepare=prepare,
+            deadlines={c.name: config.fetch_timeout(c.name) for c in connectors},
+        )
 
     def attach(self, task_group: anyio.abc.TaskGroup) -> None:
         """Let expired snapshots refresh in the background of this task group."""
@@ -230,11 +251,14 @@ class SnapshotCache:
     async def _fetch(self, feed: Feed) -> None:
         fetch = _fetcher(feed, self.clock, self.settings)
         feed.last_attempt_at = datetime.now(UTC)
+        deadline = self.deadlines.get(feed.connector.name, self.settings.fetch_timeout_seconds)
         try:
-            with anyio.fail_after(self.settings.fetch_timeout_seconds):
+            with anyio.fail_after(deadline):
                 payload = await fetch()
         except TimeoutError:
-            feed.error = f"no answer within {self.settings.fetch_timeout_seconds:g} s"
+            feed.error = (
+                f"the fetch did not finish within {deadline:g} s, every page and retry included (fetch_timeout_seconds)"
+            )
         except Exception as exc:  # any upstream failure degrades this feed only
             feed.error = redact(f"{type(exc).__name__}: {exc}")[:500]
         else:
@@ -260,6 +284,7 @@ class SnapshotCache:
                 inputs.policies.extend(payload.policies)
                 inputs.vendors.extend(payload.vendors)
                 inputs.people.extend(payload.people)
+                inputs.service_names.extend((feed.connector.name, *pair) for pair in payload.service_names)
                 problems, count = (
                     payload.problems,
                     len(payload.schedules) + len(payload.policies) + len(payload.vendors),
@@ -273,6 +298,7 @@ class SnapshotCache:
                     Capability.INCIDENTS: inputs.incidents,
                 }[feed.capability]
                 target.extend(payload.records)
+                inputs.service_names.extend((feed.connector.name, *pair) for pair in payload.service_names)
                 problems, count = payload.problems, len(payload.records)
             inputs.problems.extend(SourceProblem(feed.connector.name, feed.capability, p) for p in problems)
             inputs.statuses.append(

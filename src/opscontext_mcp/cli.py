@@ -13,7 +13,7 @@ from datetime import datetime
 import anyio
 
 from opscontext_mcp import __version__
-from opscontext_mcp.cache import SnapshotCache
+from opscontext_mcp.cache import SnapshotCache, redact
 from opscontext_mcp.clock import Clock
 from opscontext_mcp.config import AppConfig, ConfigError, load_config
 from opscontext_mcp.protocols import Connector, Health
@@ -111,7 +111,7 @@ async def check(config: AppConfig) -> int:
     healthy = True
     types = {entry["name"]: entry["type"] for entry in config.connectors}
     for connector in connectors:
-        health = await _probe(connector, config.cache.fetch_timeout_seconds)
+        health = await _probe(connector, config.fetch_timeout(connector.name))
         healthy &= health.ok
         rows.append(
             (
@@ -124,7 +124,7 @@ async def check(config: AppConfig) -> int:
             )
         )
     _print_table(rows)
-    cache = SnapshotCache(connectors, config.cache, Clock(config.now), config.aliases, team_aliases=config.team_aliases)
+    cache = SnapshotCache.for_config(connectors, config, Clock(config.now))
     started = time.perf_counter()
     snapshot = await cache.refresh()
     elapsed = (time.perf_counter() - started) * 1000
@@ -155,7 +155,7 @@ async def _probe(connector: Connector, timeout: float) -> Health:
     except TimeoutError:
         return Health(ok=False, detail=f"no answer within {timeout:g} s")
     except Exception as exc:  # a probe that raises is a failing source, reported like one
-        return Health(ok=False, detail=f"{type(exc).__name__}: {exc}")
+        return Health(ok=False, detail=redact(f"{type(exc).__name__}: {exc}")[:500])
 
 
 def _print_table(rows: list[tuple[str, ...]]) -> None:

@@ -71,6 +71,13 @@ class AppConfig(_Section):
     base_dir: Path = Field(default=Path("."), exclude=True)
     source: str = Field(default="<config>", exclude=True)
 
+    def fetch_timeout(self, connector_name: str) -> float:
+        """How long one fetch from this connector may take: its own setting, else the cache's."""
+        for entry in self.connectors:
+            if entry.get("name") == connector_name and entry.get("fetch_timeout_seconds") is not None:
+                return float(entry["fetch_timeout_seconds"])
+        return self.cache.fetch_timeout_seconds
+
     @field_validator("connectors")
     @classmethod
     def _connector_entries_name_their_type(cls, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -62,6 +62,8 @@ class SnapshotInputs:
     alerts: list[Alert] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
     incidents: list[Incident] = field(default_factory=list)
+    service_names: list[tuple[str, str, str]] = field(default_factory=list)
+    """(source, service ref, the name that upstream gives it): the fallback for refs no catalog knows."""
     statuses: list[SourceStatus] = field(default_factory=list)
     problems: list[SourceProblem] = field(default_factory=list)
 
@@ -70,6 +72,7 @@ def build_snapshot(inputs: SnapshotInputs) -> Snapshot:
     """Join everything: identity first, then ownership, the graph and the resolved records."""
     join = _Join(inputs, team_names=TeamNames.from_config(inputs.team_aliases))
     join.register_catalogs()
+    join.learn_service_refs()
     edges = join.resolve_edges()
     teams: dict[str, Team] = {}
     for team in inputs.teams:
@@ -140,6 +143,19 @@ def build_snapshot(inputs: SnapshotInputs) -> Snapshot:
     )
 
 
+def _owner_ref(ref: str) -> tuple[str, str]:
+    """`group:default/Finance / Payments` → ("group", "Finance / Payments"): kind, then the name after the namespace.
+
+    Only the first `/` ends the namespace; a CMDB group's name may hold more. A ref without a
+    kind is a group, as in Backstage's `spec.owner`.
+    """
+    kind, colon, rest = ref.partition(":")
+    if not colon:
+        kind, rest = "group", ref
+    namespace, slash, name = rest.partition("/")
+    return kind.lower(), (name if slash else namespace).strip()
+
+
 def _first_by(records: list[T], key: Callable[[T], str]) -> dict[str, T]:
     """Records by key, in order; where two share a key, the higher-precedence (earlier) one."""
     found: dict[str, T] = {}
@@ -161,6 +177,8 @@ class _Join:
     records: dict[str, list[Service]] = field(default_factory=dict)
     kinds: dict[str, EntityKind] = field(default_factory=dict)
     unresolved: list[Unresolved] = field(default_factory=list)
+    ref_names: dict[str, str] = field(default_factory=dict)
+    """What upstreams call the services their refs point at, to name an unresolved ref readably."""
 
     def register_catalogs(self) -> None:
         """Every catalog record becomes a service, or joins one an earlier source already named."""
@@ -194,6 +212,13 @@ class _Join:
             index.add(service_id, value, source, "external-id")
             index.add(service_id, f"{system}:{value}", source, "external-id", listed=False)
 
+    def learn_service_refs(self) -> None:
+        """An upstream's own service ref (`pagerduty:P7XK2`) no catalog annotates joins the service its name names."""
+        for source, ref, name in self.inputs.service_names:
+            self.ref_names.setdefault(ref, name)
+            if self.index.resolve(ref).id is None and (found := self.index.resolve(name).id) is not None:
+                self.index.add(found, ref, source, "external-id", listed=False)
+
     def _apply_aliases(self, pending: dict[str, list[str]]) -> None:
         for canonical in list(pending):
             resolved = self.index.resolve(canonical)
@@ -224,7 +249,8 @@ class _Join:
                 if resolved.ambiguous
                 else "matches no known service"
             )
-            self.unresolved.append(Unresolved(source, what, name, reason, ref))
+            shown = f"{self.ref_names[name]} ({name})" if name in self.ref_names else name
+            self.unresolved.append(Unresolved(source, what, shown, reason, ref))
         return resolved.id
 
     def resolve_all(self, names: tuple[str, ...], source: str, what: str, ref: str | None) -> tuple[str, ...]:
@@ -272,17 +298,13 @@ class _Join:
         for record in records:
             if record.owner is None:
                 continue
-            kind, _, rest = record.owner.partition(":")
-            name = rest.rpartition("/")[2]
+            kind, name = _owner_ref(record.owner)
+            person = people.get(name.lower()) if kind == "user" else None
+            if person is not None:
+                name = person.name  # a CMDB names a user by email, a catalog by user name: one person
             key = (kind, self.team_names.key(name) if kind == "group" else name.lower())
             claims.append(OwnerClaim(ref=f"{kind}:{name}", kind=kind, name=name, key=key, provenance=record.provenance))
-            known = (
-                self.team_names.key(name) in teams
-                if kind == "group"
-                else name.lower() in people
-                if kind == "user"
-                else False
-            )
+            known = person is not None or (kind == "group" and self.team_names.key(name) in teams)
             if not known:
                 self.unresolved.append(
                     Unresolved(

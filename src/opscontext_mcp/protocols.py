@@ -19,7 +19,7 @@ from typing import ClassVar, Generic, Literal, Protocol, TypeVar, runtime_checka
 
 import anyio
 import httpx
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from opscontext_mcp.model import (
     SLO,
@@ -67,10 +67,16 @@ class Problem(BaseModel):
 RecordT = TypeVar("RecordT")
 
 
+ServiceNames = tuple[tuple[str, str], ...]
+"""(service ref, name) pairs: refs an upstream uses for services (`pagerduty:P7XK2`) and the name it
+gives each. A ref that no catalog knows (no annotation carries it) joins the service its name names."""
+
+
 @dataclass(frozen=True)
 class Batch(Generic[RecordT]):
     records: tuple[RecordT, ...] = ()
     problems: tuple[Problem, ...] = ()
+    service_names: ServiceNames = ()
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,7 @@ class OnCallData:
     people: tuple[Person, ...] = ()
     """The on-call tool's view of the people it pages; joined to the catalog's by email."""
     problems: tuple[Problem, ...] = ()
+    service_names: ServiceNames = ()
 
 
 @dataclass(frozen=True)
@@ -107,6 +114,9 @@ class ConnectorSettings(BaseModel):
 
     name: str
     type: str
+    fetch_timeout_seconds: float | None = Field(default=None, gt=0)
+    """How long one fetch from this source may take, every page and retry included; unset means
+    `cache.fetch_timeout_seconds`. Raise it for an upstream that takes long to page through."""
 
 
 class HttpConnectorSettings(ConnectorSettings):
@@ -123,6 +133,13 @@ class HttpConnectorSettings(ConnectorSettings):
     """Extra attempts after a 429, a 5xx or a network error, with backoff that honours Retry-After."""
     max_retry_wait_seconds: float = Field(default=10, ge=0)
     verify_tls: bool = True
+
+    @field_validator("base_url")
+    @classmethod
+    def _no_credentials_in_the_url(cls, url: AnyHttpUrl) -> AnyHttpUrl:
+        if url.username or url.password:
+            raise ValueError("must not carry credentials (they would show in messages); use username/password or token")
+        return url
 
     @model_validator(mode="after")
     def _username_and_password_go_together(self) -> HttpConnectorSettings:

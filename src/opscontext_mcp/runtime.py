@@ -28,14 +28,7 @@ class Runtime:
     _open: int = field(default=0, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.cache = SnapshotCache(
-            self.connectors,
-            self.config.cache,
-            self.clock,
-            self.config.aliases,
-            team_aliases=self.config.team_aliases,
-            prepare=prepare,
-        )
+        self.cache = SnapshotCache.for_config(self.connectors, self.config, self.clock, prepare=prepare)
 
     async def snapshot(self) -> Snapshot:
         return await self.cache.get()

@@ -43,6 +43,25 @@ def test_the_shift_at_a_moment_and_the_next_different_person() -> None:
     assert next_shift(SCHEDULE, at(30, 10)) is None
 
 
+def test_the_person_an_override_interrupts_is_next_once_the_override_ends() -> None:
+    schedule = Schedule(
+        name="pay-primary",
+        shifts=(
+            Shift(user="ann", start=at(27, 9), end=at(27, 17)),
+            Shift(user="bob", start=at(27, 12), end=at(27, 14)),  # an override
+            Shift(user="cy", start=at(27, 15), end=at(27, 16)),  # another, later
+            Shift(user="dee", start=at(27, 17), end=at(28, 9)),
+        ),
+        provenance=prov("oncall"),
+    )
+    assert shift_at(schedule, at(27, 13)).user == "bob"
+    following = next_shift(schedule, at(27, 13))
+    assert (following.user, following.start, following.end) == ("ann", at(27, 14), at(27, 15))
+    assert next_shift(schedule, at(27, 10)) == Shift(user="bob", start=at(27, 12), end=at(27, 14))
+    assert next_shift(schedule, at(27, 15)).user == "ann"
+    assert next_shift(schedule, at(27, 16)).user == "dee"
+
+
 def snapshot_with(policies: list[EscalationPolicy]):  # type: ignore[no-untyped-def]
     return build_snapshot(
         SnapshotInputs(
@@ -91,6 +110,18 @@ def test_escalation_targets_resolve_to_people_and_contacts_when_each_level_appli
     assert third.targets[0].kind == "vendor" and third.targets[0].contact == "https://bridge"
     later = escalation_view(snapshot, snapshot.policy_by_team["x"], started_at=at(28, 9))
     assert later.levels[0].targets[0].on_call.name == "bob"
+
+
+def test_same_named_policies_from_two_sources_keep_their_own_escalation_views() -> None:
+    from_pagerduty = EscalationPolicy(
+        name="team-wide",
+        levels=(EscalationLevel(after_minutes=5, targets=(EscalationTarget(kind="user", name="ann"),)),),
+        provenance=prov("pagerduty"),
+    )
+    snapshot = snapshot_with([policy("team-wide", teams=("team-x",)), from_pagerduty])
+    ours, theirs = snapshot.policies
+    assert [level.after_minutes for level in escalation_view(snapshot, ours, at(28, 8)).levels] == [0, 15, 45]
+    assert [level.after_minutes for level in escalation_view(snapshot, theirs, at(28, 8)).levels] == [5]
 
 
 def test_on_call_is_read_from_the_owning_teams_schedules() -> None:

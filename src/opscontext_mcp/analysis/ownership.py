@@ -67,9 +67,27 @@ def shift_at(schedule: Schedule, at: datetime) -> Shift | None:
 
 
 def next_shift(schedule: Schedule, at: datetime) -> Shift | None:
-    """The first shift starting after `at` that hands the schedule to someone else."""
+    """Who holds the schedule next after whoever holds it at `at`, from the hand-over until they hand on.
+
+    Hand-overs happen where any shift starts or ends, so the person whose shift an override
+    interrupts is next once the override ends (Ana 09–17, Bo 12–14: at 13:00 Ana is next, 14–17).
+    """
     current = shift_at(schedule, at)
-    return next((s for s in schedule.shifts if s.start > at and (current is None or s.user != current.user)), None)
+    moments = sorted({t for s in schedule.shifts for t in (s.start, s.end) if t > at})
+    for position, moment in enumerate(moments):
+        holder = shift_at(schedule, moment)
+        if holder is None or (current is not None and holder.user == current.user):
+            continue
+        end = holder.end
+        for later in moments[position + 1 :]:
+            after = shift_at(schedule, later)
+            if after is None or after.user != holder.user:
+                end = later
+                break
+        if (moment, end) == (holder.start, holder.end):
+            return holder
+        return Shift(user=holder.user, start=moment, end=end)
+    return None
 
 
 def owning_team(entry: ServiceEntry) -> str | None:
@@ -137,8 +155,8 @@ def escalation_view(snapshot: Snapshot, policy: EscalationPolicy, started_at: da
 
     Kept per snapshot and start time: during an incident every call asks for the same few policies.
     """
-    views: dict[tuple[str, datetime], EscalationView] = snapshot.derive("escalation-views", dict)
-    key = (policy.name, started_at)
+    views: dict[tuple[str, str, datetime], EscalationView] = snapshot.derive("escalation-views", dict)
+    key = (policy.provenance.source, policy.name, started_at)
     view = views.get(key)
     if view is None:
         if len(views) >= ESCALATION_VIEWS_KEPT:
