@@ -80,12 +80,34 @@ async def test_service_context_carries_facts_from_every_source_each_with_its_pro
     assert [ref.split(":")[0] for ref in edges["orders-db"]["declared_in"]] == ["servicenow"]  # the CMDB's shortcut
     assert edges["payment"]["observed_by"] == ["acme-shop"]
     incidents = {(i["id"], i["provenance"]["source"]) for i in context["incidents"]["items"]}
-    assert ("INC0019876", "servicenow") in incidents
-    assert any(source == "pagerduty" for _, source in incidents)
+    assert incidents == {("INC0019876", "servicenow"), ("PD-4821", "pagerduty")}  # checkout's own, payment's
     changes = {(c["id"], c["provenance"]["source"]) for c in context["changes"]["items"]}
-    assert any(source == "pagerduty" and cid for cid, source in changes)
+    assert changes == {("CHG0048213", "servicenow"), ("01JDR8W4Z6Q3VKTH2M0P9XN5BC", "pagerduty")}
     assert context["ownership"]["on_call_now"][0]["provenance"]["source"] == "pagerduty"
     assert context["runbook"]["best"]["provenance"]["source"] == "acme-shop"
+
+
+async def test_records_join_by_annotated_ids_and_by_the_names_upstreams_give_where_nothing_is_annotated() -> None:
+    server, runtime = joined(Upstreams())
+    async with Client(server) as client:
+        checkout = await call(client, "who_owns", service="checkout")
+        frontend = await call(client, "find_service", query="Frontend Web")
+    # checkout carries no PagerDuty annotation: PagerDuty's "Checkout Service" joins it by name
+    assert (checkout["escalation"]["policy"], checkout["escalation"]["provenance"]["source"]) == (
+        "Checkout",
+        "pagerduty",
+    )
+    assert [(n["schedule"], n["person"]["name"]) for n in checkout["on_call_now"]] == [
+        ("Checkout Primary", "diego.alvarez")
+    ]
+    # frontend's servicenow.com/ci-sys-id annotation joins the CMDB's "Frontend Web" without an alias
+    assert frontend["resolved"] == "frontend"
+    snapshot = await runtime.snapshot()
+    assert [(r.provenance.source, r.name) for r in snapshot.services["frontend"].records] == [
+        ("backstage", "frontend"),
+        ("servicenow", "Frontend Web"),
+    ]
+    assert snapshot.unresolved == () and snapshot.problems == ()
 
 
 async def test_on_call_has_the_same_shape_from_pagerduty_as_from_oncall_yaml() -> None:

@@ -1,20 +1,21 @@
-"""Acme Shop's recorded Backstage, ServiceNow and PagerDuty answers, served through respx.
+"""Acme Shop's Backstage, ServiceNow and PagerDuty, served through respx by examples/upstreams/serve.py.
 
-The same files `examples/upstreams/serve.py` serves for a manual run. `down[system]` makes a
-system answer 503 (or time out, with "timeout") until it is cleared.
+respx catches each request to the real hosts and hands it to the stand-in app that a manual run
+serves (`/backstage/…`, `/servicenow/…`, `/pagerduty/…`), so the suite exercises that app too.
+`down[system]` makes a system answer with that status (or time out, with "timeout") until it is
+cleared; a timeout is raised at once, never waited for.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+import importlib.util
+from types import ModuleType
 
 import httpx
 import respx
 
 from tests.conftest import EXAMPLES
 
-UPSTREAMS = EXAMPLES / "upstreams"
 HOSTS = {
     "backstage.acme.example": "backstage",
     "acme.service-now.example": "servicenow",
@@ -22,15 +23,25 @@ HOSTS = {
 }
 
 
+def stand_in() -> ModuleType:
+    """examples/upstreams/serve.py, loaded as a module (examples/ is not a package)."""
+    spec = importlib.util.spec_from_file_location("acme_upstreams", EXAMPLES / "upstreams" / "serve.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 class Upstreams:
     def __init__(self) -> None:
         self.down: dict[str, str] = {}
         self.requests: list[httpx.Request] = []
+        self._app = httpx.ASGITransport(app=stand_in().app)
         self.router = respx.Router(assert_all_mocked=True)
         for host in HOSTS:
             self.router.route(host=host).mock(side_effect=self.answer)
 
-    def answer(self, request: httpx.Request) -> httpx.Response:
+    async def answer(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
         system = HOSTS[request.url.host]
         failure = self.down.get(system)
@@ -38,17 +49,12 @@ class Upstreams:
             raise httpx.ReadTimeout("no answer", request=request)
         if failure:
             return httpx.Response(int(failure), json={"error": {"message": f"{system} is down"}})
-        file = _file(system, request.url.path.strip("/"))
-        if file is None:
-            return httpx.Response(404, json={"error": {"message": "No Record found"}})
-        return httpx.Response(200, json=json.loads(file.read_text(encoding="utf-8")))
-
-
-def _file(system: str, path: str) -> Path | None:
-    if system == "backstage":
-        candidate = UPSTREAMS / "backstage" / "entities.json"
-    elif system == "servicenow":
-        candidate = UPSTREAMS / "servicenow" / f"{path.removeprefix('api/now/table/')}.json"
-    else:
-        candidate = UPSTREAMS / "pagerduty" / f"{path}.json"
-    return candidate if candidate.is_file() else None
+        forwarded = httpx.Request(
+            request.method,
+            request.url.copy_with(scheme="http", host="stand-in", port=None, path=f"/{system}{request.url.path}"),
+            headers=request.headers,
+            content=request.content,
+        )
+        response = await self._app.handle_async_request(forwarded)
+        content = await response.aread()
+        return httpx.Response(response.status_code, headers=response.headers, content=content)

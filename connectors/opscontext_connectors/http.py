@@ -11,17 +11,26 @@ from __future__ import annotations
 
 import email.utils
 import json
-from collections.abc import Mapping, Sequence
+import math
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
+import anyio
 import httpx
+from pydantic import SecretStr
 
-from opscontext_mcp.protocols import ConnectorContext, HttpConnectorSettings
+from opscontext_mcp.protocols import ConnectorContext, Health, HttpConnectorSettings
 
 RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
 FIRST_BACKOFF_SECONDS = 0.5
+PARALLEL_REQUESTS = 8
+"""Requests one connector keeps in flight when it fetches many records one by one."""
+
+K = TypeVar("K")
+T = TypeVar("T")
 
 Params = Mapping[str, Any] | Sequence[tuple[str, Any]] | None
 
@@ -35,8 +44,44 @@ class UpstreamError(Exception):
 
 
 def segment(value: str) -> str:
-    """An upstream id made safe to put in a URL path: `/`, `?`, `#`, `..` cannot escape it."""
+    """An upstream id made safe to put in a URL path: `/`, `?`, `#` are encoded; `.` and `..` are refused.
+
+    A lone dot segment cannot be encoded away (clients and servers resolve `%2E%2E` too), so
+    such an id raises `ValueError`, which callers report against the record.
+    """
+    if value.strip() in {"", ".", ".."}:
+        raise ValueError(f"{value!r} is not an id that can be put in a URL path")
     return quote(value, safe="")
+
+
+async def gather_bounded(
+    keys: Iterable[K], fetch: Callable[[K], Awaitable[T]], limit: int = PARALLEL_REQUESTS
+) -> dict[K, T | UpstreamError | ValueError]:
+    """`fetch(key)` for every key, `limit` at a time; what each returned, or the error it raised."""
+    answers: dict[K, T | UpstreamError | ValueError] = {}
+    limiter = anyio.CapacityLimiter(limit)
+
+    async def one(key: K) -> None:
+        async with limiter:
+            try:
+                answers[key] = await fetch(key)
+            except (UpstreamError, ValueError) as exc:
+                answers[key] = exc
+
+    async with anyio.create_task_group() as group:
+        for key in dict.fromkeys(keys):
+            group.start_soon(one, key)
+    return answers
+
+
+async def probe(base_url: str, ask: Callable[[], Awaitable[str]]) -> Health:
+    """A connector's health check: `ask` makes one cheap request and says what it found."""
+    started = time.perf_counter()
+    try:
+        found = await ask()
+    except UpstreamError as exc:
+        return Health(ok=False, detail=str(exc))
+    return Health(ok=True, detail=f"{base_url}: {found}", latency_ms=(time.perf_counter() - started) * 1000)
 
 
 class HttpSource:
@@ -48,16 +93,17 @@ class HttpSource:
         context: ConnectorContext,
         headers: Mapping[str, str] | None = None,
         auth: httpx.Auth | None = None,
+        secrets: Iterable[SecretStr | None] = (),
     ) -> None:
         self.settings = settings
         self.context = context
         self.headers = dict(headers or {})
         self.auth = auth
         self._client: httpx.AsyncClient | None = None
-        secrets = [settings.token, settings.password]
-        self._secrets = [
-            value.get_secret_value() for value in secrets if value is not None and value.get_secret_value()
-        ]
+        self._secrets: list[str] = []
+        for secret in (settings.token, settings.password, *secrets):
+            if secret is not None:
+                self.add_secret(secret.get_secret_value())
 
     @property
     def base_url(self) -> str:
@@ -81,6 +127,11 @@ class HttpSource:
             await self._client.aclose()
             self._client = None
 
+    def add_secret(self, value: str) -> None:
+        """One more value never to pass on, such as an access token obtained at run time."""
+        if value and value not in self._secrets:
+            self._secrets.append(value)
+
     def scrub(self, text: str) -> str:
         """Upstreams sometimes echo what they were sent; never pass a secret on."""
         for secret in self._secrets:
@@ -100,16 +151,13 @@ class HttpSource:
         params: Params = None,
         headers: Mapping[str, str] | None = None,
         data: Mapping[str, str] | None = None,
-        json_body: Any = None,
     ) -> tuple[Any, httpx.Response]:
         """The decoded JSON body and the response, after retries; `UpstreamError` if that fails."""
         where = f"{method} {self.base_url}{path}"
         attempt = 0
         while True:
             try:
-                response = await self.client().request(
-                    method, path, params=params, headers=headers, data=data, json=json_body
-                )
+                response = await self.client().request(method, path, params=params, headers=headers, data=data)
             except httpx.TimeoutException as exc:
                 failure = UpstreamError(
                     f"{where}: no answer within {self.settings.timeout_seconds:g} s ({type(exc).__name__})"
@@ -173,9 +221,11 @@ def _retry_after(response: httpx.Response) -> float | None:
     if not value:
         return None
     try:
-        return max(float(value), 0.0)
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return max(seconds, 0.0) if math.isfinite(seconds) else None
     try:
         moment = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +25,13 @@ class Waits:
         self.seconds.append(seconds)
 
 
-def http_context(router: respx.Router) -> tuple[ConnectorContext, Waits]:
+def http_context(router: respx.Router, now: datetime | None = None) -> tuple[ConnectorContext, Waits]:
+    """A context whose HTTP goes to `router`, whose waits are recorded, and whose clock is fixed at `now` if given."""
     waits = Waits()
-    return ConnectorContext(base_dir=Path("."), transport=httpx.MockTransport(router.async_handler), sleep=waits), waits
+    context = ConnectorContext(base_dir=Path("."), transport=httpx.MockTransport(router.async_handler), sleep=waits)
+    if now is not None:
+        context = dataclasses.replace(context, now=lambda: now)
+    return context, waits
 
 
 def fixture(system: str, name: str) -> Any:

@@ -97,3 +97,32 @@ async def test_the_client_reopens_after_being_closed() -> None:
 def test_ids_put_in_a_path_cannot_escape_their_segment() -> None:
     assert segment("../../admin?x=1#y") == "..%2F..%2Fadmin%3Fx%3D1%23y"
     assert segment("P7XK2") == "P7XK2"
+    for dots in (".", "..", " .. ", ""):
+        with pytest.raises(ValueError, match="not an id that can be put in a URL path"):
+            segment(dots)
+
+
+@pytest.mark.parametrize("header", ["nan", "inf", "-inf"])
+async def test_a_retry_after_that_is_not_a_finite_number_falls_back_to_backoff(header: str) -> None:
+    router = respx.Router(base_url=BASE, assert_all_mocked=True)
+    router.get("/busy").mock(
+        side_effect=[httpx.Response(429, headers={"Retry-After": header}), httpx.Response(200, json={})]
+    )
+    http, waits = source(router)
+    assert (await http.get_json("/busy"))[0] == {}
+    assert waits == [0.5]
+
+
+def test_a_base_url_carrying_credentials_is_refused_so_they_never_reach_a_message() -> None:
+    with pytest.raises(ValueError, match="must not carry credentials"):
+        HttpConnectorSettings(name="up", type="x", base_url="https://svc:hunter2@upstream.example")  # type: ignore[arg-type]
+
+
+async def test_a_secret_obtained_at_run_time_is_scrubbed_from_errors_too() -> None:
+    router = respx.Router(base_url=BASE, assert_all_mocked=True)
+    router.get("/me").mock(return_value=httpx.Response(400, json={"error": {"message": "bad session abc123tok"}}))
+    http, _ = source(router)
+    http.add_secret("abc123tok")
+    with pytest.raises(UpstreamError) as caught:
+        await http.get_json("/me")
+    assert "abc123tok" not in str(caught.value) and "bad session ***" in str(caught.value)

@@ -8,13 +8,15 @@
 
 Reads `GET /api/catalog/entities/by-query` for the kinds it needs (one `filter` per kind:
 separate filters are ORed), following `pageInfo.nextCursor` until it is absent. With a
-cursor the catalog ignores filters, so later pages send only the cursor and the limit.
+cursor the catalog ignores filters, so later pages send only the cursor, the limit and the
+fields. API entities are asked for by their names only: their `spec.definition` (a whole
+OpenAPI document) is not needed and can be megabytes. A cursor seen before, or more than
+`max_pages` pages, ends the read with a problem rather than looping.
 """
 
 from __future__ import annotations
 
-import time
-from datetime import UTC, datetime
+import re
 from typing import ClassVar
 
 from pydantic import Field
@@ -26,19 +28,26 @@ from opscontext_mcp.protocols import (
     ConnectorSettings,
     Health,
     HttpConnectorSettings,
+    Problem,
 )
 
-from ..http import HttpSource, UpstreamError
+from ..http import HttpSource, UpstreamError, probe
+from ..values import utc_now
 from .entities import CatalogBuilder, read_entity
 
 ENTITIES_PATH = "/api/catalog/entities/by-query"
 DEFAULT_FILTERS = ("kind=component", "kind=resource", "kind=system", "kind=group", "kind=user", "kind=api")
+API_FIELDS = "apiVersion,kind,metadata.name,metadata.namespace"
+"""All an API entity is read for: that it exists, so `providesApis`/`consumesApis` can name it."""
+_API_FILTER = re.compile(r"(?:^|,)\s*kind\s*=\s*api\s*(?:,|$)", re.IGNORECASE)
 
 
 class BackstageSettings(HttpConnectorSettings):
     filters: list[str] = Field(default_factory=lambda: list(DEFAULT_FILTERS))
     """Catalog filters, ORed; e.g. `kind=component,spec.lifecycle=production`."""
     page_size: int = Field(default=500, ge=1, le=10_000)
+    max_pages: int = Field(default=1000, ge=1)
+    """A guard against a catalog that never stops paging."""
 
 
 class BackstageConnector:
@@ -55,23 +64,33 @@ class BackstageConnector:
         self.http = HttpSource(settings, context, headers=headers)
 
     async def check(self) -> Health:
-        started = time.perf_counter()
-        try:
+        async def entities() -> str:
             body, _ = await self.http.get_json(ENTITIES_PATH, params={"limit": 1})
-        except UpstreamError as exc:
-            return Health(ok=False, detail=str(exc))
-        total = body.get("totalItems") if isinstance(body, dict) else None
-        detail = f"{self.http.base_url}: catalog answers" + (f", {total} entities" if total is not None else "")
-        return Health(ok=True, detail=detail, latency_ms=(time.perf_counter() - started) * 1000)
+            total = body.get("totalItems") if isinstance(body, dict) else None
+            return "catalog answers" + (f", {total} entities" if total is not None else "")
+
+        return await probe(self.http.base_url, entities)
 
     async def aclose(self) -> None:
         await self.http.aclose()
 
     async def fetch_catalog(self) -> CatalogData:
-        catalog = CatalogBuilder(source=self.name, fetched_at=datetime.now(UTC))
-        params: list[tuple[str, str | int]] = [("filter", f) for f in self.settings.filters]
-        params.append(("limit", self.settings.page_size))
-        while True:
+        catalog = CatalogBuilder(source=self.name, fetched_at=utc_now())
+        apis = [f for f in self.settings.filters if _API_FILTER.search(f)]
+        others = [f for f in self.settings.filters if f not in apis]
+        for filters, fields in ((others, None), (apis, API_FIELDS)):
+            if filters:
+                await self._read(catalog, filters, fields)
+        return catalog.data()
+
+    async def _read(self, catalog: CatalogBuilder, filters: list[str], fields: str | None) -> None:
+        """Every page of one query into `catalog`."""
+        extra: list[tuple[str, str | int]] = [("limit", self.settings.page_size)]
+        if fields:
+            extra.append(("fields", fields))
+        params: list[tuple[str, str | int]] = [*(("filter", f) for f in filters), *extra]
+        seen: set[str] = set()
+        for _ in range(self.settings.max_pages):
             body, _ = await self.http.get_json(ENTITIES_PATH, params=params)
             items = body.get("items") if isinstance(body, dict) else None
             if not isinstance(items, list):
@@ -80,8 +99,17 @@ class BackstageConnector:
                 read_entity(catalog, entity, _where(entity))
             cursor = (body.get("pageInfo") or {}).get("nextCursor")
             if not cursor:
-                return catalog.data()
-            params = [("cursor", cursor), ("limit", self.settings.page_size)]
+                return
+            if not isinstance(cursor, str) or cursor in seen:
+                catalog.problems.append(_cut(f"the catalog sent the cursor {str(cursor)[:40]!r} again"))
+                return
+            seen.add(cursor)
+            params = [("cursor", cursor), *extra]
+        catalog.problems.append(_cut(f"more than max_pages ({self.settings.max_pages}) pages"))
+
+
+def _cut(why: str) -> Problem:
+    return Problem(location=ENTITIES_PATH, reason=f"{why}; paging stopped, the catalog may be incomplete")
 
 
 def _where(entity: object) -> str:

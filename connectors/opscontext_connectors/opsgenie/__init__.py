@@ -15,13 +15,10 @@ body links a `paging.next` page on the same host is followed.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit
 
-import anyio
 from pydantic import AnyHttpUrl, Field, SecretStr
 
 from opscontext_mcp.model import EscalationPolicy, Provenance, Schedule
@@ -35,18 +32,9 @@ from opscontext_mcp.protocols import (
     Problem,
 )
 
-from ..http import HttpSource, UpstreamError, segment
-from .mapping import (
-    BOUNDS_UNKNOWN_FOR,
-    escalation_policy,
-    listed,
-    mapping,
-    schedule_from_oncalls,
-    schedule_from_timeline,
-    text,
-)
-
-PARALLEL_REQUESTS = 8
+from ..http import HttpSource, UpstreamError, gather_bounded, probe, segment
+from ..values import listed, mapping, text, utc_now, utc_text
+from .schedules import BOUNDS_UNKNOWN_FOR, escalation_policy, schedule_from_oncalls, schedule_from_timeline
 
 
 class OpsgenieSettings(HttpConnectorSettings):
@@ -56,41 +44,25 @@ class OpsgenieSettings(HttpConnectorSettings):
     """How far ahead schedule timelines are read."""
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _utc_text(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 class OpsgenieConnector:
     Settings: ClassVar[type[ConnectorSettings]] = OpsgenieSettings
     capabilities = frozenset({Capability.ONCALL})
 
-    def __init__(
-        self, settings: ConnectorSettings, context: ConnectorContext, clock: Callable[[], datetime] | None = None
-    ) -> None:
+    def __init__(self, settings: ConnectorSettings, context: ConnectorContext) -> None:
         assert isinstance(settings, OpsgenieSettings)
         self.name = settings.name
         self.settings = settings
-        self.clock = clock or context.now
+        self.clock = context.now
         """Windows are measured from the analysis clock; provenance says when data was really fetched."""
         headers = {"Authorization": f"GenieKey {settings.token.get_secret_value()}", "Accept": "application/json"}
         self.http = HttpSource(settings, context, headers=headers)
 
     async def check(self) -> Health:
-        started = time.perf_counter()
-        try:
+        async def schedules() -> str:
             body, _ = await self.http.get_json("/v2/schedules")
-        except UpstreamError as exc:
-            return Health(ok=False, detail=str(exc))
-        visible = len(listed(mapping(body).get("data")))
-        return Health(
-            ok=True,
-            detail=f"{self.http.base_url}: key accepted, {visible} schedules visible",
-            latency_ms=(time.perf_counter() - started) * 1000,
-        )
+            return f"key accepted, {len(listed(mapping(body).get('data')))} schedules visible"
+
+        return await probe(self.http.base_url, schedules)
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -99,44 +71,57 @@ class OpsgenieConnector:
         now = self.clock()
         problems: list[Problem] = []
         found = await self._list("/v2/schedules", problems)
-        schedules = [s for i, s in enumerate(found) if self._usable(s, f"schedules[{i}]", problems)]
-        timelines = await self._timelines(schedules, now)
+        schedules = {str(s["id"]): s for i, s in enumerate(found) if self._usable(s, f"schedules[{i}]", problems)}
+        timelines = await gather_bounded(schedules, lambda schedule_id: self._timeline(schedule_id, now))
+        without = [schedule_id for schedule_id, answer in timelines.items() if not isinstance(answer, dict)]
+        oncalls = await gather_bounded(without, lambda schedule_id: self._oncalls(schedule_id, now))
         built: list[Schedule] = []
-        for item in schedules:
-            schedule = await self._schedule(item, timelines[str(item["id"])], now, problems)
-            if schedule is not None:
-                built.append(schedule)
+        for schedule_id, item in schedules.items():
+            provenance = Provenance(source=self.name, fetched_at=utc_now(), ref=schedule_id)
+            timeline = timelines[schedule_id]
+            if isinstance(timeline, dict):
+                built.append(schedule_from_timeline(item, timeline, provenance, problems))
+                continue
+            where, answer = f"schedules/{item['name']}", oncalls[schedule_id]
+            if isinstance(answer, Exception):
+                problems.append(
+                    Problem(location=where, reason=f"{timeline}; who is on call now is unknown too: {answer}")
+                )
+                continue
+            until = utc_text(now + BOUNDS_UNKNOWN_FOR)
+            reason = f"{timeline}; shift bounds unknown: who is on call now is shown until {until}, and nobody after"
+            problems.append(Problem(location=where, reason=reason, severity="warning"))
+            built.append(schedule_from_oncalls(item, answer, now, provenance))
         policies: list[EscalationPolicy] = []
         for index, item in enumerate(await self._list("/v2/escalations", problems)):
             if not self._usable(item, f"escalations[{index}]", problems):
                 continue
-            provenance = Provenance(source=self.name, fetched_at=_utc_now(), ref=str(item["id"]))
+            provenance = Provenance(source=self.name, fetched_at=utc_now(), ref=str(item["id"]))
             try:
                 policies.append(escalation_policy(item, provenance, problems))
             except ValueError as exc:
                 problems.append(Problem(location=f"escalations/{item['name']}", reason=str(exc)))
         return OnCallData(schedules=tuple(built), policies=tuple(policies), problems=tuple(problems))
 
-    async def _schedule(
-        self, item: dict[str, Any], timeline: dict[str, Any] | str, now: datetime, problems: list[Problem]
-    ) -> Schedule | None:
-        """From the timeline; else who `/on-calls` says is on call now, and only that; else nothing."""
-        provenance = Provenance(source=self.name, fetched_at=_utc_now(), ref=str(item["id"]))
-        if isinstance(timeline, dict):
-            return schedule_from_timeline(item, timeline, provenance, problems)
-        where = f"schedules/{item['name']}"
+    async def _timeline(self, schedule_id: str, now: datetime) -> dict[str, Any] | str:
+        """The schedule's final timeline over the horizon, or why it could not be had."""
+        params = {"identifierType": "id", "date": utc_text(now), "interval": self.settings.horizon_days}
         try:
             body, _ = await self.http.get_json(
-                f"/v2/schedules/{segment(str(item['id']))}/on-calls",
-                params={"scheduleIdentifierType": "id", "flat": "false", "date": _utc_text(now)},
+                f"/v2/schedules/{segment(schedule_id)}/timeline", params={**params, "intervalUnit": "days"}
             )
-        except UpstreamError as exc:
-            problems.append(Problem(location=where, reason=f"{timeline}; who is on call now is unknown too: {exc}"))
-            return None
-        until = _utc_text(now + BOUNDS_UNKNOWN_FOR)
-        reason = f"{timeline}; shift bounds unknown: who is on call now is shown until {until}, and nobody after"
-        problems.append(Problem(location=where, reason=reason, severity="warning"))
-        return schedule_from_oncalls(item, mapping(mapping(body).get("data")), now, provenance)
+        except (UpstreamError, ValueError) as exc:
+            return f"timeline unavailable: {exc}"
+        final = mapping(mapping(body).get("data")).get("finalTimeline")
+        return final if isinstance(final, dict) else "timeline unavailable: no finalTimeline"
+
+    async def _oncalls(self, schedule_id: str, now: datetime) -> dict[str, Any]:
+        """Who `/on-calls` says holds the schedule now: the fallback when its timeline cannot be had."""
+        body, _ = await self.http.get_json(
+            f"/v2/schedules/{segment(schedule_id)}/on-calls",
+            params={"scheduleIdentifierType": "id", "flat": "false", "date": utc_text(now)},
+        )
+        return mapping(mapping(body).get("data"))
 
     @staticmethod
     def _usable(item: Any, location: str, problems: list[Problem]) -> bool:
@@ -146,32 +131,6 @@ class OpsgenieConnector:
             Problem(location=location, reason=f"expected an object with an id and a name, got {item!r:.120}")
         )
         return False
-
-    async def _timelines(self, schedules: list[dict[str, Any]], now: datetime) -> dict[str, dict[str, Any] | str]:
-        """Each schedule's final timeline by id, or why it could not be had; a few requests at a time."""
-        answers: dict[str, dict[str, Any] | str] = {}
-        limiter = anyio.CapacityLimiter(PARALLEL_REQUESTS)
-        params = {
-            "identifierType": "id",
-            "date": _utc_text(now),
-            "interval": self.settings.horizon_days,
-            "intervalUnit": "days",
-        }
-
-        async def fetch(schedule_id: str) -> None:
-            async with limiter:
-                try:
-                    body, _ = await self.http.get_json(f"/v2/schedules/{segment(schedule_id)}/timeline", params=params)
-                except UpstreamError as exc:
-                    answers[schedule_id] = f"timeline unavailable: {exc}"
-                    return
-            final = mapping(mapping(body).get("data")).get("finalTimeline")
-            answers[schedule_id] = final if isinstance(final, dict) else "timeline unavailable: no finalTimeline"
-
-        async with anyio.create_task_group() as group:
-            for schedule in schedules:
-                group.start_soon(fetch, str(schedule["id"]))
-        return answers
 
     async def _list(self, path: str, problems: list[Problem]) -> list[Any]:
         """A list under `data`, and the pages `paging.next` links, while they stay on this host."""

@@ -15,12 +15,10 @@ says `more`; array parameters repeat with `[]` (`include[]=users&include[]=teams
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-import anyio
 from pydantic import AnyHttpUrl, Field, SecretStr
 
 from opscontext_mcp.model import Change, Incident
@@ -35,17 +33,20 @@ from opscontext_mcp.protocols import (
     Problem,
 )
 
-from ..http import HttpSource, UpstreamError, segment
-from .events import change_from_event, incident_from_pagerduty
+from ..http import HttpSource, UpstreamError, gather_bounded, probe, segment
+from ..values import each, mapping, text, utc_now, utc_text
+from .events import changes_from_event, incident_from_pagerduty
 from .oncall import OnCallReader
-from .values import each, mapping, utc_text
 
 ACCEPT = "application/vnd.pagerduty+json;version=2"
 POLICY_IDS_PER_REQUEST = 50
 """Policies asked about per `/oncalls` request, so the query string stays well inside URL limits."""
-PARALLEL_REQUESTS = 8
 MAX_OFFSET = 10_000
 """PagerDuty refuses to page past this offset (UNCONFIRMED); a list that long is reported as cut."""
+MAX_INCIDENT_RANGE = timedelta(days=180)
+"""`/incidents` refuses a since/until range longer than six months."""
+OPEN_STATUSES = ("triggered", "acknowledged")
+NEWEST_FIRST = ("sort_by", "created_at:desc")
 
 
 class PagerDutySettings(HttpConnectorSettings):
@@ -60,34 +61,25 @@ class PagerDutySettings(HttpConnectorSettings):
     """How far ahead on-call shifts are fetched."""
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class PagerDutyConnector:
     Settings: ClassVar[type[ConnectorSettings]] = PagerDutySettings
     capabilities = frozenset({Capability.ONCALL, Capability.CHANGES, Capability.INCIDENTS})
 
-    def __init__(
-        self, settings: ConnectorSettings, context: ConnectorContext, clock: Callable[[], datetime] | None = None
-    ) -> None:
+    def __init__(self, settings: ConnectorSettings, context: ConnectorContext) -> None:
         assert isinstance(settings, PagerDutySettings)
         self.name = settings.name
         self.settings = settings
-        self.clock = clock or context.now
+        self.clock = context.now
         """Windows are measured from the analysis clock; provenance says when data was really fetched."""
         headers = {"Authorization": f"Token token={settings.token.get_secret_value()}", "Accept": ACCEPT}
         self.http = HttpSource(settings, context, headers=headers)
 
     async def check(self) -> Health:
-        started = time.perf_counter()
-        try:
+        async def users() -> str:
             await self.http.get_json("/users", params={"limit": 1})
-        except UpstreamError as exc:
-            return Health(ok=False, detail=str(exc))
-        return Health(
-            ok=True, detail=f"{self.http.base_url}: token accepted", latency_ms=(time.perf_counter() - started) * 1000
-        )
+            return "token accepted"
+
+        return await probe(self.http.base_url, users)
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -95,7 +87,7 @@ class PagerDutyConnector:
     async def fetch_oncall(self) -> OnCallData:
         now = self.clock()
         reader = OnCallReader(
-            source=self.name, now=now, until=now + timedelta(days=self.settings.horizon_days), fetched_at=_utc_now()
+            source=self.name, now=now, until=now + timedelta(days=self.settings.horizon_days), fetched_at=utc_now()
         )
         services = await self._list(
             "/services",
@@ -115,45 +107,72 @@ class PagerDutyConnector:
                 ("until", utc_text(reader.until)),
                 *(("escalation_policy_ids[]", policy_id) for policy_id in chunk),
             ]
-            oncalls.extend(await self._list("/oncalls", "oncalls", params, reader.problems))
+            oncalls.extend(await self._list("/oncalls", "oncalls", params, reader.problems, by_id=False))
         return reader.read(policies, by_policy, oncalls)
 
     async def fetch_changes(self, since: datetime, until: datetime) -> Batch[Change]:
-        fetched_at = _utc_now()
+        fetched_at = utc_now()
         problems: list[Problem] = []
         params = [("since", utc_text(since)), ("until", utc_text(until)), *self._teams()]
         events = await self._list("/change_events", "change_events", params, problems)
         wanted = self.settings.service_ids
-        changes = each(
-            events, "change_events", problems, lambda item: change_from_event(item, self.name, fetched_at, wanted)
+        names: dict[str, str] = {}
+        per_event = each(
+            events,
+            "change_events",
+            problems,
+            lambda item: changes_from_event(item, self.name, fetched_at, wanted, names),
         )
-        return Batch(records=tuple(changes), problems=tuple(problems))
+        return Batch(
+            records=tuple(change for changes in per_event for change in changes),
+            problems=tuple(problems),
+            service_names=tuple(names.items()),
+        )
 
     async def fetch_incidents(self, since: datetime) -> Batch[Incident]:
-        fetched_at = _utc_now()
-        # PagerDuty refuses an empty range.
-        until = max(self.clock(), since + timedelta(minutes=1))
+        """Every incident still open however old it is, and those resolved since `since`."""
+        fetched_at = utc_now()
         problems: list[Problem] = []
-        params = [
-            *(("statuses[]", status) for status in ("triggered", "acknowledged", "resolved")),
-            ("since", utc_text(since)),
-            ("until", utc_text(until)),
-            ("sort_by", "created_at:desc"),
-            *(("service_ids[]", service_id) for service_id in self.settings.service_ids),
-            *self._teams(),
-        ]
-        items = await self._list("/incidents", "incidents", params, problems)
+        # PagerDuty refuses an empty range, and one longer than six months.
+        until = max(self.clock(), since + timedelta(minutes=1))
+        if until - since > MAX_INCIDENT_RANGE:
+            since = until - MAX_INCIDENT_RANGE
+            problems.append(
+                Problem(
+                    location="/incidents",
+                    reason=f"PagerDuty serves at most {MAX_INCIDENT_RANGE.days} days of incidents; "
+                    f"resolved ones are read from {utc_text(since)}",
+                    severity="warning",
+                )
+            )
+        scope = [*(("service_ids[]", service_id) for service_id in self.settings.service_ids), *self._teams()]
+        still_open = [*(("statuses[]", status) for status in OPEN_STATUSES), ("date_range", "all")]
+        resolved = [("statuses[]", "resolved"), ("since", utc_text(since)), ("until", utc_text(until))]
+        items: list[Any] = []
+        seen: set[str] = set()
+        for params in (still_open, resolved):
+            for item in await self._list("/incidents", "incidents", [*params, NEWEST_FIRST, *scope], problems):
+                item_id = text(mapping(item).get("id"))
+                if item_id in seen:
+                    continue  # resolved between the two reads: shown once, as it was while open
+                items.append(item)
+                if item_id is not None:
+                    seen.add(item_id)
+        names: dict[str, str] = {}
         incidents = each(
-            items, "incidents", problems, lambda item: incident_from_pagerduty(item, self.name, fetched_at)
+            items, "incidents", problems, lambda item: incident_from_pagerduty(item, self.name, fetched_at, names)
         )
-        return Batch(records=tuple(incidents), problems=tuple(problems))
+        return Batch(records=tuple(incidents), problems=tuple(problems), service_names=tuple(names.items()))
 
     def _teams(self) -> list[tuple[str, str]]:
         return [("team_ids[]", team_id) for team_id in self.settings.team_ids]
 
-    async def _list(self, path: str, key: str, params: Sequence[tuple[str, str]], problems: list[Problem]) -> list[Any]:
-        """Every page of a classic offset-paged list."""
+    async def _list(
+        self, path: str, key: str, params: Sequence[tuple[str, str]], problems: list[Problem], by_id: bool = True
+    ) -> list[Any]:
+        """Every page of a classic offset-paged list; with `by_id`, a record a later page repeats is kept once."""
         found: list[Any] = []
+        seen: set[str] = set()
         offset = 0
         while True:
             body, _ = await self.http.get_json(
@@ -162,8 +181,20 @@ class PagerDutyConnector:
             items = body.get(key) if isinstance(body, dict) else None
             if not isinstance(items, list):
                 raise UpstreamError(f"GET {self.http.base_url}{path}: expected an object with a {key} list")
-            found.extend(items)
             offset += len(items)
+            if by_id:
+                ids = [text(mapping(item).get("id")) for item in items]
+                fresh = [
+                    item for item, item_id in zip(items, ids, strict=True) if item_id is None or item_id not in seen
+                ]
+                seen.update(item_id for item_id in ids if item_id is not None)
+                if items and not fresh:
+                    problems.append(
+                        Problem(location=path, reason="PagerDuty sent a page again; paging stopped", severity="warning")
+                    )
+                    return found
+                items = fresh
+            found.extend(items)
             if not body.get("more") or not items:
                 return found
             if offset >= MAX_OFFSET:
@@ -174,26 +205,19 @@ class PagerDutyConnector:
 
     async def _policies(self, policy_ids: list[str], problems: list[Problem]) -> dict[str, dict[str, Any]]:
         """Each policy by id, fetched a few at a time; one that is gone or hidden is a problem, not a failure."""
-        answers: dict[str, Any] = {}
-        limiter = anyio.CapacityLimiter(PARALLEL_REQUESTS)
 
-        async def fetch(policy_id: str) -> None:
-            async with limiter:
-                try:
-                    answers[policy_id], _ = await self.http.get_json(f"/escalation_policies/{segment(policy_id)}")
-                except UpstreamError as exc:
-                    answers[policy_id] = exc
+        async def fetch(policy_id: str) -> Any:
+            body, _ = await self.http.get_json(f"/escalation_policies/{segment(policy_id)}")
+            return body
 
-        async with anyio.create_task_group() as group:
-            for policy_id in policy_ids:
-                group.start_soon(fetch, policy_id)
+        answers = await gather_bounded(policy_ids, fetch)
         found = {}
         for policy_id in policy_ids:
             answer = answers[policy_id]
             where = f"escalation_policies/{policy_id}"
-            if isinstance(answer, UpstreamError):
-                if answer.status not in (403, 404):
-                    raise answer
+            if isinstance(answer, UpstreamError) and answer.status not in (403, 404):
+                raise answer
+            if isinstance(answer, UpstreamError | ValueError):
                 problems.append(Problem(location=where, reason=str(answer)))
             elif not (policy := mapping(mapping(answer).get("escalation_policy"))):
                 problems.append(Problem(location=where, reason="expected an object with an escalation_policy"))

@@ -8,7 +8,9 @@ from typing import Any
 
 from opscontext_mcp.model import Change, ChangeKind, Incident, Provenance
 
-from .values import listed, mapping, name_of, parse_time, ref_of, required_time, text
+from ..values import listed, mapping, parse_time, required_time, text
+from .oncall import service_ref
+from .values import name_of, ref_of
 
 CHANGE_KINDS: dict[str, ChangeKind] = {
     "deploy": "deploy",
@@ -25,13 +27,18 @@ CHANGE_KINDS: dict[str, ChangeKind] = {
 """What senders put in `custom_details.kind` / `type`; anything else is a deploy, the common case."""
 
 
-def change_from_event(item: dict[str, Any], source: str, fetched_at: datetime, wanted: Sequence[str]) -> Change | None:
-    """One change event; None when it touches none of the `wanted` services (when some are)."""
-    services = [sid for ref in listed(item.get("services")) if (sid := text(mapping(ref).get("id")))]
+def changes_from_event(
+    item: dict[str, Any], source: str, fetched_at: datetime, wanted: Sequence[str], names: dict[str, str]
+) -> list[Change]:
+    """One change per service the event touches (of the `wanted` ones, when some are), named as PagerDuty names them."""
+    services = {}
+    for reference in listed(item.get("services")):
+        if service_id := text(mapping(reference).get("id")):
+            services[service_id] = name_of(reference)
     if wanted:
-        services = [sid for sid in services if sid in wanted]
+        services = {sid: name for sid, name in services.items() if sid in wanted}
         if not services:
-            return None
+            return []
     change_id, summary = text(item.get("id")), text(item.get("summary"))
     if change_id is None or summary is None:
         raise ValueError("a change event needs an id and a summary")
@@ -39,17 +46,26 @@ def change_from_event(item: dict[str, Any], source: str, fetched_at: datetime, w
         raise ValueError("the change event names no service")
     details = mapping(item.get("custom_details"))
     links = [mapping(link) for link in listed(item.get("links"))]
-    return Change(
-        id=change_id,
-        service=services[0],
-        kind=_kind(details),
-        summary=summary,
-        at=required_time(item.get("timestamp"), "timestamp"),
-        author=text(item.get("source")),
-        version=text(details.get("version")) or text(details.get("build_number")),
-        link=text(links[0].get("href")) if links else None,
-        provenance=Provenance(source=source, fetched_at=fetched_at, ref=change_id),
-    )
+    at = required_time(item.get("timestamp"), "timestamp")
+    changes = []
+    for service_id, name in services.items():
+        ref = service_ref(service_id)
+        if name:
+            names[ref] = name
+        changes.append(
+            Change(
+                id=change_id if len(services) == 1 else f"{change_id}/{service_id}",
+                service=ref,
+                kind=_kind(details),
+                summary=summary,
+                at=at,
+                author=text(item.get("source")),
+                version=text(details.get("version")) or text(details.get("build_number")),
+                link=text(links[0].get("href")) if links else None,
+                provenance=Provenance(source=source, fetched_at=fetched_at, ref=change_id),
+            )
+        )
+    return changes
 
 
 def _kind(details: dict[str, Any]) -> ChangeKind:
@@ -62,7 +78,7 @@ def _kind(details: dict[str, Any]) -> ChangeKind:
     return "deploy"
 
 
-def incident_from_pagerduty(item: dict[str, Any], source: str, fetched_at: datetime) -> Incident:
+def incident_from_pagerduty(item: dict[str, Any], source: str, fetched_at: datetime, names: dict[str, str]) -> Incident:
     number, upstream_id = text(item.get("incident_number")), text(item.get("id"))
     status = text(item.get("status"))
     title = text(item.get("title")) or text(item.get("summary"))
@@ -71,7 +87,10 @@ def incident_from_pagerduty(item: dict[str, Any], source: str, fetched_at: datet
     resolved_at = parse_time(item.get("resolved_at"), "resolved_at")
     if resolved_at is None and status == "resolved":
         resolved_at = parse_time(item.get("last_status_change_at"), "last_status_change_at")
-    service = text(mapping(item.get("service")).get("id"))
+    service_id = text(mapping(item.get("service")).get("id"))
+    service = service_ref(service_id) if service_id else None
+    if service and (name := name_of(item.get("service"))):
+        names[service] = name
     return Incident(
         id=f"PD-{number}" if number else str(upstream_id),
         title=title,

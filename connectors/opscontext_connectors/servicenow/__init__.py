@@ -16,11 +16,8 @@ See examples/config/servicenow.yaml for every setting.
 
 from __future__ import annotations
 
-import time
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import ClassVar
-
-from opscontext_connectors.http import UpstreamError
 
 from opscontext_mcp.model import Change, Incident
 from opscontext_mcp.protocols import (
@@ -33,6 +30,8 @@ from opscontext_mcp.protocols import (
     Problem,
 )
 
+from ..http import probe
+from ..values import utc_now
 from .catalog import (
     CI_FIELDS,
     DEPENDS_ON,
@@ -74,18 +73,14 @@ class ServiceNowConnector:
         self.tables = TableClient(settings, context)
 
     def _origin(self) -> Origin:
-        return Origin(source=self.name, base_url=self.tables.base_url, fetched_at=datetime.now(UTC))
+        return Origin(source=self.name, base_url=self.tables.base_url, fetched_at=utc_now())
 
     async def check(self) -> Health:
-        started = time.perf_counter()
-        params = {"sysparm_limit": "1", "sysparm_fields": "sys_id"}
-        try:
-            await self.tables.get(f"/api/now/table/{GROUP_TABLE}", params)
-        except UpstreamError as exc:
-            return Health(ok=False, detail=str(exc))
-        elapsed = (time.perf_counter() - started) * 1000
-        detail = f"{self.tables.base_url}: Table API readable ({self.settings.auth_method} auth)"
-        return Health(ok=True, detail=detail, latency_ms=elapsed)
+        async def groups() -> str:
+            await self.tables.get(f"/api/now/table/{GROUP_TABLE}", {"sysparm_limit": "1", "sysparm_fields": "sys_id"})
+            return f"Table API readable ({self.settings.auth_method} auth)"
+
+        return await probe(self.tables.base_url, groups)
 
     async def aclose(self) -> None:
         await self.tables.aclose()
@@ -108,7 +103,12 @@ class ServiceNowConnector:
                     services[sys_id] = service.name
                     records.append(service)
         problems.extend(duplicate_names(records))
-        relation_query = EncodedQuery().where("type.name", "=", DEPENDS_ON).order_by("sys_id")
+        # Only relations between CIs of the classes served: the relation table spans the whole CMDB.
+        classes = sorted({c for r in records if (c := r.annotations.get("servicenow.com/ci-class"))})
+        relation_query = EncodedQuery().where("type.name", "=", DEPENDS_ON)
+        if classes and all(r.annotations.get("servicenow.com/ci-class") for r in records):
+            relation_query.where_in("parent.sys_class_name", classes).where_in("child.sys_class_name", classes)
+        relation_query.order_by("sys_id")
         relation_rows = await self.tables.rows(RELATION_TABLE, RELATION_FIELDS, relation_query)
         dependencies = map_relations(relation_rows, origin, services, self.settings.service_tables, problems)
         return CatalogData(
@@ -122,12 +122,14 @@ class ServiceNowConnector:
         origin = self._origin()
         problems: list[Problem] = []
         rows = await self.tables.rows(CHANGE_TABLE, CHANGE_FIELDS, changes_query(since))
-        changes = map_changes(rows, origin, since, until, problems)
-        return Batch(records=tuple(changes), problems=tuple(problems))
+        names: dict[str, str] = {}
+        changes = map_changes(rows, origin, since, until, problems, names)
+        return Batch(records=tuple(changes), problems=tuple(problems), service_names=tuple(names.items()))
 
     async def fetch_incidents(self, since: datetime) -> Batch[Incident]:
         origin = self._origin()
         problems: list[Problem] = []
         rows = await self.tables.rows(INCIDENT_TABLE, INCIDENT_FIELDS, incidents_query(since))
-        incidents = map_incidents(rows, origin, problems)
-        return Batch(records=tuple(incidents), problems=tuple(problems))
+        names: dict[str, str] = {}
+        incidents = map_incidents(rows, origin, problems, names)
+        return Batch(records=tuple(incidents), problems=tuple(problems), service_names=tuple(names.items()))

@@ -28,35 +28,25 @@ TOKEN_EARLY_SECONDS = 60.0
 """Renew a token this long before it expires (at most a tenth of its lifetime)."""
 
 
-class _Source(HttpSource):
-    """The shared client, also keeping the OAuth client secret and access token out of every message."""
-
-    def __init__(self, settings: ServiceNowSettings, context: ConnectorContext, auth: httpx.Auth | None) -> None:
-        headers = {"Accept": "application/json"}
-        if settings.token is not None:
-            headers["Authorization"] = f"Bearer {settings.token.get_secret_value()}"
-        super().__init__(settings, context, headers=headers, auth=auth)
-        self.client_secret = settings.client_secret.get_secret_value() if settings.client_secret else None
-        self.access_token: str | None = None
-
-    def scrub(self, text: str) -> str:
-        text = super().scrub(text)
-        for secret in (self.client_secret, self.access_token):
-            if secret:
-                text = text.replace(secret, "***")
-        return text
+def _source(settings: ServiceNowSettings, context: ConnectorContext, auth: httpx.Auth | None) -> HttpSource:
+    """The shared client, also keeping the OAuth client secret (and, once fetched, the access token) out of messages."""
+    headers = {"Accept": "application/json"}
+    if settings.token is not None:
+        headers["Authorization"] = f"Bearer {settings.token.get_secret_value()}"
+    return HttpSource(settings, context, headers=headers, auth=auth, secrets=(settings.client_secret,))
 
 
 class _OAuthTokens:
-    def __init__(self, http: _Source, form: Mapping[str, str]) -> None:
+    def __init__(self, http: HttpSource, form: Mapping[str, str]) -> None:
         self._http = http
         self._form = dict(form)
+        self._token: str | None = None
         self._expires_at = 0.0
         self._lock = anyio.Lock()
 
     async def bearer(self) -> str:
         async with self._lock:
-            token = self._http.access_token
+            token = self._token
             if token is None or time.monotonic() >= self._expires_at:
                 token = await self._fetch()
             return token
@@ -64,7 +54,7 @@ class _OAuthTokens:
     async def renew(self, rejected: str) -> str:
         """A token to replace one the upstream refused (unless a concurrent read renewed it already)."""
         async with self._lock:
-            token = self._http.access_token
+            token = self._token
             if token is None or token == rejected:
                 token = await self._fetch()
             return token
@@ -79,7 +69,8 @@ class _OAuthTokens:
             self._expires_at = math.inf
         else:
             self._expires_at = time.monotonic() + lifetime - min(TOKEN_EARLY_SECONDS, lifetime / 10)
-        self._http.access_token = token
+        self._http.add_secret(token)
+        self._token = token
         return token
 
 
@@ -90,7 +81,7 @@ class TableClient:
         if method == "basic":
             assert settings.username is not None and settings.password is not None
             basic = httpx.BasicAuth(settings.username, settings.password.get_secret_value())
-        self.http = _Source(settings, context, basic)
+        self.http = _source(settings, context, basic)
         self.page_size = settings.page_size
         self._tokens: _OAuthTokens | None = None
         if method == "oauth":

@@ -1,8 +1,9 @@
 """Encoded queries (`sysparm_query`) built so that no value can add or change a condition.
 
 `^` separates conditions (`^OR`, `^NQ`, `^ORDERBY…` too) and `=` ends a field name, so a value
-holding either could smuggle in a condition of its own: such values are refused, never escaped
-(the encoding has no escape). Only the trusted config file may add a raw fragment (`ci_filter`).
+holding either could smuggle in a condition of its own, and the instance runs a value starting
+with `javascript:` as a server-side script: such values are refused, never escaped (the encoding
+has no escape). Only the trusted config file may add a raw fragment (`ci_filter`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ def literal(value: str) -> str:
     for character in _FORBIDDEN:
         if character in value:
             raise UnsafeQueryValue(f"refusing {value!r} in an encoded query: it contains {character!r}")
+    if value.strip().lower().startswith("javascript:"):
+        raise UnsafeQueryValue(f"refusing {value!r} in an encoded query: the instance would run it as a script")
     return value
 
 
@@ -52,6 +55,16 @@ class EncodedQuery:
 
     def where(self, field: str, operator: Operator, value: str | datetime) -> EncodedQuery:
         self._conditions.append(self._condition(field, operator, value))
+        return self
+
+    def where_in(self, field: str, values: list[str]) -> EncodedQuery:
+        """`field` is one of `values` (none may hold a comma, which separates them)."""
+        if not values:
+            raise ValueError("where_in needs at least one value")
+        for item in values:
+            if "," in item:
+                raise UnsafeQueryValue(f"refusing {item!r} in an IN list: it contains ','")
+        self._conditions.append(f"{_field(field)}IN{','.join(literal(item) for item in values)}")
         return self
 
     def or_where(self, field: str, operator: Operator, value: str | datetime) -> EncodedQuery:

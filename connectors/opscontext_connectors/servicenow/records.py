@@ -8,18 +8,13 @@ from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-from pydantic import ValidationError
-
 from opscontext_mcp.model import Provenance
 from opscontext_mcp.protocols import Problem
 
-from .values import Row, value
+from ..values import each
+from .values import Ref, Row, value
 
 T = TypeVar("T")
-
-
-class Skipped(Exception):
-    """A row that is well formed but cannot be served; reported as a warning, not an error."""
 
 
 @dataclass(frozen=True)
@@ -49,28 +44,22 @@ def each_row(
     table: str, rows: Iterable[Any], problems: list[Problem], build: Callable[[Row, str], T | None]
 ) -> list[tuple[str, T]]:
     """`build(row, sys_id)` for every row, with its sys_id; a row it cannot build becomes a problem."""
-    built = []
-    for index, row in enumerate(rows):
-        sys_id = value(row, "sys_id") if isinstance(row, dict) else None
-        where = f"{table}/{sys_id}" if sys_id else f"{table}[{index}]"
+
+    def with_sys_id(row: Row) -> tuple[str, T] | None:
+        sys_id = value(row, "sys_id")
         if sys_id is None:
-            problems.append(Problem(location=where, reason="not a record with a sys_id"))
-            continue
-        try:
-            record = build(row, sys_id)
-        except Skipped as exc:
-            problems.append(Problem(location=where, reason=str(exc), severity="warning"))
-        except ValidationError as exc:
-            problems.append(Problem(location=where, reason=_describe(exc)))
-        except (ValueError, TypeError) as exc:
-            problems.append(Problem(location=where, reason=str(exc)))
-        else:
-            if record is not None:
-                built.append((sys_id, record))
-    return built
+            raise ValueError("not a record with a sys_id")
+        record = build(row, sys_id)
+        return None if record is None else (sys_id, record)
+
+    return each(rows, table, problems, with_sys_id, key=lambda row: value(row, "sys_id"))
 
 
-def _describe(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in error['loc']) or 'record'}: {error['msg']}" for error in exc.errors()[:3]
-    )
+def service_ref(reference: Ref, names: dict[str, str]) -> str | None:
+    """A CI reference as the join knows it (`servicenow:<sys_id>`); its display name is the fallback."""
+    if reference.sys_id is None:
+        return reference.display
+    found = f"servicenow:{reference.sys_id}"
+    if reference.display:
+        names[found] = reference.display
+    return found

@@ -8,8 +8,9 @@ from typing import Any
 from opscontext_mcp.model import Change, Incident
 from opscontext_mcp.protocols import Problem
 
+from ..values import Skipped
 from .query import EncodedQuery
-from .records import Origin, Skipped, each_row, required
+from .records import Origin, each_row, required, service_ref
 from .values import Row, display, moment, ref, value
 
 CHANGE_TABLE = "change_request"
@@ -72,8 +73,10 @@ def incidents_query(since: datetime) -> EncodedQuery:
 
 
 def map_changes(
-    rows: list[Any], origin: Origin, since: datetime, until: datetime, problems: list[Problem]
+    rows: list[Any], origin: Origin, since: datetime, until: datetime, problems: list[Problem], names: dict[str, str]
 ) -> list[Change]:
+    """Changes in the window, on their CI (else their business service) as `servicenow:<sys_id>`, named in `names`."""
+
     def build(row: Row, sys_id: str) -> Change | None:
         number = required(row, "number")
         at = next((m for m in (moment(row, field) for field in CHANGE_MOMENTS) if m is not None), None)
@@ -81,7 +84,7 @@ def map_changes(
             raise ValueError(f"{number} has no {', '.join(CHANGE_MOMENTS)}")
         if not since <= at <= until:
             return None
-        service = ref(row, "cmdb_ci").label or ref(row, "business_service").label
+        service = service_ref(ref(row, "cmdb_ci"), names) or service_ref(ref(row, "business_service"), names)
         if service is None:
             raise Skipped(f"{number} names no configuration item or business service")
         description = display(row, "short_description")
@@ -100,7 +103,7 @@ def map_changes(
     return [change for _, change in each_row(CHANGE_TABLE, rows, problems, build)]
 
 
-def map_incidents(rows: list[Any], origin: Origin, problems: list[Problem]) -> list[Incident]:
+def map_incidents(rows: list[Any], origin: Origin, problems: list[Problem], names: dict[str, str]) -> list[Incident]:
     def build(row: Row, sys_id: str) -> Incident:
         number = required(row, "number")
         opened_at = moment(row, "opened_at")
@@ -108,7 +111,7 @@ def map_incidents(rows: list[Any], origin: Origin, problems: list[Problem]) -> l
             raise ValueError(f"{number} has no opened_at")
         status = _state(row)
         is_open = value(row, "active") == "true" and status.lower() not in _ENDED
-        services = (ref(row, "cmdb_ci").label, ref(row, "business_service").label)
+        services = (service_ref(ref(row, "cmdb_ci"), names), service_ref(ref(row, "business_service"), names))
         return Incident(
             id=number,
             title=display(row, "short_description") or number,

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from ..values import text
+
 Row = dict[str, Any]
 
 
@@ -27,37 +29,30 @@ class Ref:
         return self.display or self.sys_id
 
 
-def _text(value: Any) -> str | None:
-    if value is None or isinstance(value, (dict, list)):
-        return None
-    text = str(value).strip()
-    return text or None
-
-
 def value(row: Row, field: str) -> str | None:
     """The stored value (a sys_id for a reference; UTC for a date), or None when empty."""
     raw = row.get(field)
     if isinstance(raw, dict):
-        return _text(raw.get("value"))
-    return _text(raw)
+        return text(raw.get("value"))
+    return text(raw)
 
 
 def display(row: Row, field: str) -> str | None:
     """The display value, else the stored value, or None when empty."""
     raw = row.get(field)
     if isinstance(raw, dict):
-        return _text(raw.get("display_value")) or _text(raw.get("value"))
-    return _text(raw)
+        return text(raw.get("display_value")) or text(raw.get("value"))
+    return text(raw)
 
 
 def ref(row: Row, field: str) -> Ref:
     """A reference in any of its shapes; `Ref(None, None)` when empty or absent."""
     raw = row.get(field)
     if isinstance(raw, dict):
-        link = _text(raw.get("link"))
-        sys_id = _text(raw.get("value")) or (link.rstrip("/").rpartition("/")[2] if link else None)
-        return Ref(sys_id=sys_id or None, display=_text(raw.get("display_value")))
-    return Ref(sys_id=_text(raw), display=None)
+        link = text(raw.get("link"))
+        sys_id = text(raw.get("value")) or (link.rstrip("/").rpartition("/")[2] if link else None)
+        return Ref(sys_id=sys_id or None, display=text(raw.get("display_value")))
+    return Ref(sys_id=text(raw), display=None)
 
 
 def moment(row: Row, field: str) -> datetime | None:
@@ -65,11 +60,11 @@ def moment(row: Row, field: str) -> datetime | None:
 
     The display value is in the reading user's time zone, so it is never used.
     """
-    text = value(row, field)
-    if text is None:
+    stored = value(row, field)
+    if stored is None:
         return None
     try:
-        parsed = datetime.fromisoformat(text)
+        parsed = datetime.fromisoformat(stored)
     except ValueError:
-        raise ValueError(f"{field}: {text!r} is not a date-time") from None
+        raise ValueError(f"{field}: {stored!r} is not a date-time") from None
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +13,13 @@ from opscontext_connectors.backstage import BackstageConnector, BackstageSetting
 from opscontext_connectors.http import UpstreamError
 
 from tests.connectors.support import http_context
+from tests.upstreams import stand_in
 
 pytestmark = pytest.mark.anyio
 
 BASE = "https://backstage.acme.example"
 PATH = "/api/catalog/entities/by-query"
+STAND_IN = stand_in()
 EXPORT = Path(__file__).resolve().parents[3] / "examples" / "upstreams" / "backstage" / "entities.json"
 
 
@@ -30,40 +33,38 @@ def connector(router: respx.Router, **settings: Any) -> tuple[BackstageConnector
     return BackstageConnector(config, context), waits.seconds
 
 
-def paged(items: list[dict[str, Any]], size: int) -> list[httpx.Response]:
-    pages = [items[i : i + size] for i in range(0, len(items), size)]
-    return [
-        httpx.Response(
-            200,
-            json={
-                "items": page,
-                "totalItems": len(items),
-                "pageInfo": {"nextCursor": f"c{n + 1}"} if n + 1 < len(pages) else {},
-            },
+def catalog(items: list[dict[str, Any]]) -> Callable[[httpx.Request], httpx.Response]:
+    """A catalog answering `by-query` as Backstage does: filters ORed, fields projected, opaque cursors."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        query = request.url.params
+        page = STAND_IN.entities_page(
+            items,
+            filters=query.get_list("filter"),
+            cursor=query.get("cursor"),
+            limit=int(query.get("limit") or 20),
+            fields=query.get("fields"),
         )
-        for n, page in enumerate(pages)
-    ]
+        return httpx.Response(200, json=page)
+
+    return answer
 
 
 async def test_the_catalog_is_read_page_by_page_with_the_cursor_alone_after_the_first() -> None:
     items = entities()
     router = respx.Router(base_url=BASE, assert_all_mocked=True)
-    route = router.get(PATH).mock(side_effect=paged(items, 20))
+    route = router.get(PATH).mock(side_effect=catalog(items))
     backstage, _ = connector(router, page_size=20)
     data = await backstage.fetch_catalog()
     requests = [call.request for call in route.calls]
-    assert len(requests) == 3
+    kinds = [r.url.params.get_list("filter") for r in requests if "cursor" not in r.url.params]
+    assert kinds == [["kind=component", "kind=resource", "kind=system", "kind=group", "kind=user"], ["kind=api"]]
+    assert len(requests) == 4  # 52 entities in three pages, then 7 APIs in one
     first, *rest = requests
-    assert first.url.params.get_list("filter") == [
-        "kind=component",
-        "kind=resource",
-        "kind=system",
-        "kind=group",
-        "kind=user",
-        "kind=api",
-    ]
-    assert first.url.params["limit"] == "20" and "cursor" not in first.url.params
-    assert [(r.url.params["cursor"], r.url.params.get_list("filter")) for r in rest] == [("c1", []), ("c2", [])]
+    assert first.url.params["limit"] == "20" and "cursor" not in first.url.params and "fields" not in first.url.params
+    follow_ups = [r for r in rest if "cursor" in r.url.params]
+    assert len(follow_ups) == 2 and all(r.url.params.get_list("filter") == [] for r in follow_ups)
+    assert requests[-1].url.params["fields"] == "apiVersion,kind,metadata.name,metadata.namespace"
     assert all(r.headers["authorization"] == "Bearer bs-token" for r in requests)
     assert {s.name for s in data.services} >= {"payment", "checkout", "orders-db"}
     assert len(data.teams) == 9 and data.problems == ()
@@ -72,6 +73,38 @@ async def test_the_catalog_is_read_page_by_page_with_the_cursor_alone_after_the_
     assert ("component:default/checkout", "component:default/orders", "dependsOn") in checkout
     payment = next(s for s in data.services if s.name == "payment")
     assert payment.external_ids["pagerduty"] == "P7XK2" and payment.provenance.ref == "component:default/payment"
+
+
+async def test_a_cursor_sent_again_ends_paging_with_a_problem_instead_of_looping() -> None:
+    router = respx.Router(base_url=BASE, assert_all_mocked=True)
+    services = [e for e in entities() if e["kind"] == "Component"][:2]
+    route = router.get(PATH).mock(
+        side_effect=lambda request: httpx.Response(
+            200, json={"items": services, "pageInfo": {"nextCursor": "same"}, "totalItems": 2}
+        )
+    )
+    backstage, _ = connector(router, filters=["kind=component"])
+    data = await backstage.fetch_catalog()
+    assert route.call_count == 2
+    assert [p.reason for p in data.problems if p.location == PATH] == [
+        "the catalog sent the cursor 'same' again; paging stopped, the catalog may be incomplete"
+    ]
+    assert len(data.services) == 2  # the repeat is reported as duplicates of the first page, nothing lost
+
+
+async def test_a_catalog_that_never_stops_paging_is_cut_at_max_pages() -> None:
+    router = respx.Router(base_url=BASE, assert_all_mocked=True)
+    route = router.get(PATH).mock(
+        side_effect=lambda request: httpx.Response(
+            200, json={"items": [], "pageInfo": {"nextCursor": f"c{len(route.calls)}"}}
+        )
+    )
+    backstage, _ = connector(router, filters=["kind=component"], max_pages=5)
+    data = await backstage.fetch_catalog()
+    assert route.call_count == 5
+    assert [p.reason for p in data.problems] == [
+        "more than max_pages (5) pages; paging stopped, the catalog may be incomplete"
+    ]
 
 
 async def test_relations_outrank_the_spec_for_ownership_and_membership() -> None:
@@ -98,7 +131,7 @@ async def test_relations_outrank_the_spec_for_ownership_and_membership() -> None
         "relations": [{"type": "memberOf", "targetRef": "group:default/team-finance"}],
     }
     router = respx.Router(base_url=BASE, assert_all_mocked=True)
-    router.get(PATH).mock(return_value=httpx.Response(200, json={"items": [entity, user], "pageInfo": {}}))
+    router.get(PATH).mock(side_effect=catalog([entity, user]))
     backstage, _ = connector(router)
     data = await backstage.fetch_catalog()
     [ledger] = data.services
@@ -115,7 +148,7 @@ async def test_a_malformed_entity_is_reported_and_the_page_is_still_served() -> 
     router.get(PATH).mock(
         return_value=httpx.Response(200, json={"items": [*good, {"kind": "Component"}, "junk"], "pageInfo": {}})
     )
-    backstage, _ = connector(router)
+    backstage, _ = connector(router, filters=["kind=component"])
     data = await backstage.fetch_catalog()
     assert len(data.problems) == 2
     assert {p.location for p in data.problems} == {"entity without kind or name"}
@@ -155,12 +188,12 @@ async def test_rate_limits_and_server_errors_are_retried_before_the_catalog_load
             httpx.Response(429, headers={"Retry-After": "2"}),
             httpx.Response(502),
             httpx.ReadTimeout("slow"),
-            *paged(entities(), 100),
+            *(catalog(entities()) for _ in range(2)),
         ]
     )
-    backstage, waits = connector(router)
+    backstage, waits = connector(router, page_size=100)
     data = await backstage.fetch_catalog()
-    assert waits == [2.0, 1.0, 2.0] and route.call_count == 4
+    assert waits == [2.0, 1.0, 2.0] and route.call_count == 5
     assert len(data.services) == 22
 
 

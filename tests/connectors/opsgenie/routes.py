@@ -19,9 +19,9 @@ CHECKOUT = "c2a5b0f7-3d41-4e6c-9f1e-8b7d2a4c6e90"
 
 
 def opsgenie(router: respx.Router, **settings: Any) -> tuple[OpsgenieConnector, Waits]:
-    context, waits = http_context(router)
+    context, waits = http_context(router, now=NOW)
     config = OpsgenieSettings(name="og", type="opsgenie", token=KEY, **settings)
-    return OpsgenieConnector(config, context, clock=lambda: NOW), waits
+    return OpsgenieConnector(config, context), waits
 
 
 def body(name: str) -> Any:

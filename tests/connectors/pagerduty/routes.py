@@ -17,9 +17,9 @@ TOKEN = "pd-s3cret"
 
 
 def pagerduty(router: respx.Router, **settings: Any) -> tuple[PagerDutyConnector, Waits]:
-    context, waits = http_context(router)
+    context, waits = http_context(router, now=NOW)
     config = PagerDutySettings(name="pd", type="pagerduty", token=TOKEN, **settings)
-    return PagerDutyConnector(config, context, clock=lambda: NOW), waits
+    return PagerDutyConnector(config, context), waits
 
 
 def body(name: str) -> Any:
@@ -44,3 +44,14 @@ def params(route: respx.Route, index: int = -1) -> dict[str, list[str]]:
     """The query of one call to a route, every value of each key in order."""
     query = route.calls[index].request.url.params
     return {key: query.get_list(key) for key in query}
+
+
+def route_incidents(router: respx.Router, answer: dict[str, Any]) -> respx.Route:
+    """`/incidents` answering from `answer` with only the statuses asked for, as PagerDuty filters them."""
+
+    def filtered(request: httpx.Request) -> httpx.Response:
+        statuses = request.url.params.get_list("statuses[]")
+        kept = [i for i in answer["incidents"] if not isinstance(i, dict) or i.get("status") in statuses]
+        return httpx.Response(200, json={**answer, "incidents": kept})
+
+    return router.get("/incidents").mock(side_effect=filtered)

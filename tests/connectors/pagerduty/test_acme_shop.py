@@ -48,7 +48,7 @@ async def test_the_recorded_account_maps_to_the_demos_policies_shifts_changes_an
 
     assert oncall.problems == () and changes.problems == () and incidents.problems == ()
     payments = next(p for p in oncall.policies if p.name == "Payments")
-    assert (payments.services, payments.teams) == (("P7XK2",), ("Payments",))
+    assert (payments.services, payments.teams) == (("pagerduty:P7XK2",), ("Payments",))
     assert [(level.after_minutes, [t.name for t in level.targets]) for level in payments.levels] == [
         (0, ["Payments Primary"]),
         (15, ["marta.lopez@acme-shop.example"]),
@@ -60,7 +60,7 @@ async def test_the_recorded_account_maps_to_the_demos_policies_shifts_changes_an
         ("lucas.martin", "2026-11-27T17:00:00+00:00"),
         ("fatima.haddad", "2026-12-01T09:00:00+00:00"),
     ]
-    deploy = next(c for c in changes.records if c.service == "P7XK2")
+    deploy = next(c for c in changes.records if c.service == "pagerduty:P7XK2")
     assert (deploy.kind, deploy.version, deploy.author, deploy.at) == (
         "deploy",
         "2.14.0",
@@ -74,7 +74,7 @@ async def test_the_recorded_account_maps_to_the_demos_policies_shifts_changes_an
         "triggered",
         True,
         "P1",
-        ("P7XK2",),
+        ("pagerduty:P7XK2",),
     )
     assert latest.opened_at == datetime(2026, 11, 27, 9, 42, 5, tzinfo=UTC)
     assert (yesterday.id, yesterday.open) == ("PD-4817", False)

@@ -59,7 +59,7 @@ async def test_escalation_levels_start_at_the_sum_of_the_earlier_rules_delays_an
         (30, ["user:bo.lead@example.com"]),
         (40, ["user:Cy Director", "schedule:Checkout Secondary"]),
     ]
-    assert checkout.services == ("PSVC001", "PSVC003")
+    assert checkout.services == ("pagerduty:PSVC001", "pagerduty:PSVC003")
     assert checkout.teams == ("Checkout",)
     assert checkout.provenance.source == "pd"
     assert checkout.provenance.ref == "https://acme.pagerduty.com/escalation_policies/PEP0001"
@@ -97,6 +97,50 @@ async def test_schedules_hold_the_oncalls_shifts_by_email_with_the_policys_first
     assert primary.provenance.ref == "https://acme.pagerduty.com/schedules/PSCHED1"
 
 
+async def test_only_a_schedule_a_policy_pages_first_is_its_teams_on_call_and_services_keep_their_names() -> None:
+    router = respx.Router(base_url=BASE, assert_all_mocked=True)
+    route_oncall_fixtures(router)
+    pd, _ = pagerduty(router)
+
+    data = await pd.fetch_oncall()
+
+    teams = {s.name: s.team for s in data.schedules}
+    assert teams == {"Checkout Primary": "Checkout", "Checkout Secondary": None}  # level 3: paged, not on call
+    assert dict(data.service_names) == {
+        "pagerduty:PSVC001": "checkout",
+        "pagerduty:PSVC002": "ledger",
+        "pagerduty:PSVC003": "checkout-batch",
+    }
+
+
+async def test_same_named_schedules_of_two_teams_stay_apart_and_each_policy_pages_its_own() -> None:
+    router = respx.Router(base_url=BASE, assert_all_mocked=True)
+    routes = route_oncall_fixtures(router)
+    finance = body("escalation_policies/PEP0002.json")
+    finance["escalation_policy"]["escalation_rules"][0]["targets"] = [
+        {"id": "PSCHED9", "type": "schedule_reference", "summary": "Checkout Primary"}
+    ]
+    routes["PEP0002"].mock(return_value=httpx.Response(200, json=finance))
+    oncalls = body("oncalls.json")
+    oncalls["oncalls"][5]["schedule"] = {"id": "PSCHED9", "type": "schedule_reference", "summary": "Checkout Primary"}
+    routes["oncalls"].mock(return_value=httpx.Response(200, json=oncalls))
+    pd, _ = pagerduty(router)
+
+    data = await pd.fetch_oncall()
+
+    schedules = {s.name: (s.team, [shift.user for shift in s.shifts]) for s in data.schedules}
+    assert schedules["Checkout Primary (Checkout)"] == ("Checkout", ["ana@example.com", "eve@example.com"])
+    assert schedules["Checkout Primary (Finance)"] == ("Finance", ["di@example.com"])
+    policies = {p.name: levels(p)[0] for p in data.policies}
+    assert policies == {
+        "Checkout EP": (0, ["schedule:Checkout Primary (Checkout)"]),
+        "Finance EP": (0, ["schedule:Checkout Primary (Finance)"]),
+    }
+    assert [(p.location, p.severity) for p in data.problems if "share this name" in p.reason] == [
+        ("schedules/Checkout Primary", "warning")
+    ]
+
+
 async def test_a_permanent_on_call_holds_its_schedule_from_now_to_the_end_of_the_horizon() -> None:
     router = respx.Router(base_url=BASE, assert_all_mocked=True)
     routes = route_oncall_fixtures(router)
@@ -118,7 +162,7 @@ async def test_a_policy_without_teams_takes_its_services_teams() -> None:
 
     finance = next(p for p in data.policies if p.name == "Finance EP")
     assert finance.teams == ("Finance",)
-    assert finance.services == ("PSVC002",)
+    assert finance.services == ("pagerduty:PSVC002",)
 
 
 async def test_a_target_pagerduty_cannot_page_as_a_person_or_schedule_is_reported_and_its_level_left_out() -> None:
@@ -201,8 +245,8 @@ async def test_a_malformed_on_call_or_policy_is_skipped_as_a_problem_while_the_r
     errors = {(p.location, p.reason) for p in data.problems if p.severity == "error"}
     assert errors == {
         ("escalation_policies/PEP0002", "rule 1: escalation_delay_in_minutes 'soon' is not a number of minutes"),
-        ("oncalls/1", "start: 'tomorrow' is not an ISO-8601 time"),
-        ("oncalls[6]", "expected an object"),
+        ("oncalls[1]", "start: 'tomorrow' is not an ISO-8601 time"),
+        ("oncalls[6]", "expected an object, got 'not an on-call'"),
     }
 
 
@@ -323,24 +367,46 @@ async def test_an_on_call_without_a_user_or_ending_before_it_starts_is_a_problem
     primary = next(s for s in data.schedules if s.name == "Checkout Primary")
     assert primary.shifts == ()
     assert [(p.location, p.reason) for p in data.problems if p.severity == "error"] == [
-        ("oncalls/0", "the on-call of ana@example.com ends before it starts"),
-        ("oncalls/1", "the on-call names no schedule or no user"),
+        ("oncalls[0]", "the on-call of ana@example.com ends before it starts"),
+        ("oncalls[1]", "the on-call names no schedule or no user"),
     ]
 
 
 async def test_paging_stops_at_pagerdutys_offset_cap_and_says_the_list_was_cut() -> None:
     router = respx.Router(base_url=BASE, assert_all_mocked=True)
-    incident = body("incidents.json")["incidents"][0]
-    pages = router.get("/incidents").mock(
-        side_effect=lambda request: httpx.Response(200, json={"incidents": [incident] * 100, "more": True})
-    )
+    event = body("change_events.json")["change_events"][1]
+
+    def page(request: httpx.Request) -> httpx.Response:
+        offset = int(request.url.params["offset"])
+        events = [{**event, "id": f"EV{offset + n}"} for n in range(100)]
+        return httpx.Response(200, json={"change_events": events, "more": True})
+
+    pages = router.get("/change_events").mock(side_effect=page)
     pd, _ = pagerduty(router)
 
-    batch = await pd.fetch_incidents(NOW - timedelta(days=1))
+    batch = await pd.fetch_changes(NOW - timedelta(days=1), NOW)
 
     assert pages.call_count == 100
     assert params(pages)["offset"] == ["9900"]
     assert len(batch.records) == 10_000
     assert [(p.location, p.severity, p.reason) for p in batch.problems] == [
-        ("/incidents", "warning", "only the first 10000 incidents were read")
+        ("/change_events", "warning", "only the first 10000 change_events were read")
+    ]
+
+
+async def test_a_page_pagerduty_sends_again_is_kept_once_and_ends_paging() -> None:
+    router = respx.Router(base_url=BASE, assert_all_mocked=True)
+    events = body("change_events.json")["change_events"][:2]
+    pages = router.get("/change_events").mock(
+        side_effect=lambda request: httpx.Response(200, json={"change_events": events, "more": True})
+    )
+    pd, _ = pagerduty(router)
+
+    batch = await pd.fetch_changes(NOW - timedelta(days=1), NOW)
+
+    assert pages.call_count == 2
+    assert sorted({c.provenance.ref for c in batch.records}) == ["01ABCDEFXYZ", "01ABCDEFXZ0"]
+    assert len(batch.records) == 3  # the first event is on two services
+    assert [(p.location, p.reason) for p in batch.problems] == [
+        ("/change_events", "PagerDuty sent a page again; paging stopped")
     ]

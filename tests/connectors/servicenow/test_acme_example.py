@@ -62,11 +62,13 @@ async def test_the_acme_cmdb_serves_six_services_with_their_support_groups_as_ow
 async def test_the_acme_change_feed_has_yesterdays_orders_db_upgrade_in_the_last_day() -> None:
     source, _ = connector(acme_instance())
     changes = await source.fetch_changes(datetime(2026, 11, 26, 10, tzinfo=UTC), NOW)
-    assert [(c.id, c.service, c.at) for c in changes.records] == [
+    names = dict(changes.service_names)
+    assert [(c.id, names[c.service], c.at) for c in changes.records] == [
         ("CHG0048213", "Orders Database", datetime(2026, 11, 26, 14, 0, tzinfo=UTC))
     ]
     everything = await source.fetch_changes(datetime(2026, 11, 1, tzinfo=UTC), NOW)
-    assert {c.id: c.service for c in everything.records} == {
+    names = dict(everything.service_names)
+    assert {c.id: names[c.service] for c in everything.records} == {
         "CHG0048213": "Orders Database",
         "CHG0030988": "Payment Service",
     }
@@ -74,9 +76,11 @@ async def test_the_acme_change_feed_has_yesterdays_orders_db_upgrade_in_the_last
 
 async def test_the_acme_checkout_incident_is_open_and_last_weeks_is_resolved() -> None:
     source, _ = connector(acme_instance())
-    incidents = {i.id: i for i in (await source.fetch_incidents(datetime(2026, 11, 26, tzinfo=UTC))).records}
+    batch = await source.fetch_incidents(datetime(2026, 11, 26, tzinfo=UTC))
+    incidents, names = {i.id: i for i in batch.records}, dict(batch.service_names)
     checkout = incidents["INC0019876"]
-    assert (checkout.open, checkout.status, checkout.severity, checkout.services, checkout.opened_at) == (
+    services = tuple(names[ref] for ref in checkout.services)
+    assert (checkout.open, checkout.status, checkout.severity, services, checkout.opened_at) == (
         True,
         "In Progress",
         "1 - Critical",

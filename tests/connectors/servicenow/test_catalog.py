@@ -37,7 +37,10 @@ async def test_groups_then_each_ci_table_then_relations_are_read_with_explicit_f
         "sys_user_group": "active=true^ORDERBYsys_id",
         "cmdb_ci_service": "operational_status!=6^ORDERBYsys_id",
         "cmdb_ci_appl": "operational_status!=6^ORDERBYsys_id",
-        "cmdb_rel_ci": "type.name=Depends on::Used by^ORDERBYsys_id",
+        # only relations between CIs of the classes served, not the whole CMDB's
+        "cmdb_rel_ci": "type.name=Depends on::Used by"
+        "^parent.sys_class_nameINcmdb_ci_db_instance,cmdb_ci_service,cmdb_ci_service_discovered"
+        "^child.sys_class_nameINcmdb_ci_db_instance,cmdb_ci_service,cmdb_ci_service_discovered^ORDERBYsys_id",
     }
     assert params(served["cmdb_rel_ci"])[0]["sysparm_fields"] == "sys_id,parent,child,type"
     assert params(served["sys_user_group"])[0]["sysparm_fields"] == "sys_id,name,email,manager,manager.email,parent"

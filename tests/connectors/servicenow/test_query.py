@@ -32,7 +32,16 @@ def test_a_naive_datetime_is_refused() -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["x^ORactive=true", "Payment^NQactive=true", "Payment Service^ORDERBYname", "name=x", "Payment\nService", "x\r"],
+    [
+        "x^ORactive=true",
+        "Payment^NQactive=true",
+        "Payment Service^ORDERBYname",
+        "name=x",
+        "Payment\nService",
+        "x\r",
+        "javascript:gs.getUser()",
+        " JavaScript:new GlideRecord('sys_user')",
+    ],
 )
 def test_a_value_that_could_add_or_change_a_condition_is_refused(value: str) -> None:
     with pytest.raises(UnsafeQueryValue, match="refusing"):
@@ -56,3 +65,14 @@ def test_the_trusted_config_fragment_is_appended_as_it_is_before_the_ordering() 
 def test_an_alternative_needs_a_condition_before_it() -> None:
     with pytest.raises(ValueError, match="needs a condition before it"):
         EncodedQuery().or_where("active", "=", "true")
+
+
+def test_an_in_list_joins_its_values_with_commas_and_refuses_a_value_holding_one() -> None:
+    query = EncodedQuery().where_in("parent.sys_class_name", ["cmdb_ci_service", "cmdb_ci_appl"])
+    assert query.encode() == "parent.sys_class_nameINcmdb_ci_service,cmdb_ci_appl"
+    with pytest.raises(UnsafeQueryValue, match="IN list"):
+        EncodedQuery().where_in("name", ["a,b"])
+    with pytest.raises(UnsafeQueryValue, match="refusing"):
+        EncodedQuery().where_in("name", ["a^ORactive=true"])
+    with pytest.raises(ValueError, match="at least one value"):
+        EncodedQuery().where_in("name", [])

@@ -34,6 +34,12 @@ def by_id(records: tuple[Change, ...] | tuple[Incident, ...]) -> dict[str, Chang
     return {r.id: r for r in records}
 
 
+def named(batch: Batch[Change] | Batch[Incident], *refs: str) -> tuple[str, ...]:
+    """The names the instance gave the CIs these refs point at (what the join falls back on)."""
+    names = dict(batch.service_names)
+    return tuple(names.get(ref, ref) for ref in refs)
+
+
 async def test_changes_touched_since_the_window_start_are_read_newest_first() -> None:
     _, sent = await read_changes()
     assert sent[0]["sysparm_query"] == (
@@ -52,7 +58,7 @@ async def test_a_change_happens_at_its_actual_start_read_as_utc() -> None:
     change = by_id(batch.records)["CHG0031207"]
     assert change.model_dump(exclude={"provenance"}) == {
         "id": "CHG0031207",
-        "service": "Orders Database",
+        "service": "servicenow:71e0b3d95a2c48f6e9d4a1c7b38f0e25",
         "kind": "change_request",
         "summary": "CHG0031207: Orders DB minor version upgrade 15.6 → 15.8",
         "at": datetime(2026, 11, 26, 15, 0, tzinfo=UTC),
@@ -62,12 +68,13 @@ async def test_a_change_happens_at_its_actual_start_read_as_utc() -> None:
         "risk": "Moderate",
     }
     assert change.provenance == Provenance(source="servicenow", fetched_at=change.provenance.fetched_at, ref=url)
+    assert named(batch, change.service) == ("Orders Database",)
 
 
 async def test_a_change_not_yet_started_happens_at_its_planned_start_on_its_business_service() -> None:
     batch, _ = await read_changes()
     change = by_id(batch.records)["CHG0031230"]
-    assert (change.service, change.at, change.author, change.risk) == (
+    assert (*named(batch, change.service), change.at, change.author, change.risk) == (
         "Payment Service",
         datetime(2026, 11, 27, 8, 0, tzinfo=UTC),
         "Fatima Haddad",
@@ -112,17 +119,18 @@ async def test_an_active_incident_in_progress_is_open_with_its_priority_as_sever
         "status": "In Progress",
         "open": True,
         "severity": "1 - Critical",
-        "services": ("Checkout Service", "Payment Service"),
+        "services": ("servicenow:8b14e0c6a93f4d27b5e1c08d62fa9e31", "servicenow:3f9a2c71d4e81b05a6c2e9f0b7d41a58"),
         "opened_at": datetime(2026, 11, 27, 9, 47, 12, tzinfo=UTC),
         "resolved_at": None,
         "link": url,
     }
+    assert named(batch, *by_id(batch.records)["INC0019876"].services) == ("Checkout Service", "Payment Service")
 
 
 async def test_a_resolved_incident_is_not_open_while_it_is_still_active() -> None:
     batch, _ = await read_incidents()
     incident = by_id(batch.records)["INC0019544"]
-    assert (incident.status, incident.open, incident.services) == ("Resolved", False, ("Cart Service",))
+    assert (incident.status, incident.open, named(batch, *incident.services)) == ("Resolved", False, ("Cart Service",))
     assert incident.resolved_at == datetime(2026, 11, 20, 15, 3, 11, tzinfo=UTC)
 
 
@@ -130,7 +138,8 @@ async def test_an_incident_read_without_display_values_gets_the_base_state_label
     batch, _ = await read_incidents()
     incident = by_id(batch.records)["INC0019880"]
     assert (incident.status, incident.open, incident.severity) == ("Closed", False, "4")
-    assert incident.services == ("71e0b3d95a2c48f6e9d4a1c7b38f0e25",)
+    assert incident.services == ("servicenow:71e0b3d95a2c48f6e9d4a1c7b38f0e25",)
+    assert named(batch, *incident.services) == incident.services  # no display value: the sys_id alone
     assert incident.resolved_at == datetime(2026, 11, 27, 9, 15, 30, tzinfo=UTC)
 
 

@@ -15,33 +15,11 @@ from typing import Any
 from opscontext_mcp.model import EscalationLevel, EscalationPolicy, EscalationTarget, Provenance, Schedule, Shift
 from opscontext_mcp.protocols import Problem
 
+from ..values import listed, mapping, required_time, text
+
 MINUTES_PER_UNIT = {"minutes": 1, "hours": 60, "days": 24 * 60}
 BOUNDS_UNKNOWN_FOR = timedelta(hours=1)
 """How long a shift read from `/on-calls` is shown to last: it says who is on call now, not until when."""
-
-
-def text(value: Any) -> str | None:
-    return (value.strip() or None) if isinstance(value, str) else None
-
-
-def mapping(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def listed(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def parse_time(value: Any, field: str) -> datetime:
-    if not isinstance(value, str):
-        raise ValueError(f"{field} is missing")
-    try:
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(f"{field}: {value!r} is not an ISO-8601 time") from None
-    if moment.tzinfo is None:
-        raise ValueError(f"{field}: {value!r} has no timezone")
-    return moment
 
 
 def owner_team(item: dict[str, Any]) -> str | None:
@@ -63,8 +41,8 @@ def schedule_from_timeline(
             try:
                 if user is None:
                     raise ValueError("a period names no recipient")
-                start = parse_time(period.get("startDate"), "startDate")
-                end = parse_time(period.get("endDate"), "endDate")
+                start = required_time(period.get("startDate"), "startDate")
+                end = required_time(period.get("endDate"), "endDate")
                 if end <= start:
                     raise ValueError(f"the period of {user} ends before it starts")
             except ValueError as exc:
