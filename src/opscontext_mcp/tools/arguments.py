@@ -10,8 +10,8 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from opscontext_mcp.analysis.common import UnknownService, require_service
-from opscontext_mcp.replies import tidy
 from opscontext_mcp.runtime import Runtime
+from opscontext_mcp.schemas import tidy
 from opscontext_mcp.snapshot import ServiceEntry, Snapshot
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")

@@ -12,8 +12,9 @@ from mcp.types import CallToolResult
 from opscontext_mcp.analysis.changes import changes_near
 from opscontext_mcp.analysis.common import freshness
 from opscontext_mcp.protocols import Capability
-from opscontext_mcp.replies import ChangesReply, published
+from opscontext_mcp.replies import ChangesReply
 from opscontext_mcp.runtime import Runtime
+from opscontext_mcp.schemas import published
 from opscontext_mcp.tools import READ_ONLY, reply
 from opscontext_mcp.tools.arguments import arg, current_snapshot, service_argument, time_argument
 

@@ -12,8 +12,9 @@ from opscontext_mcp.analysis.common import freshness
 from opscontext_mcp.analysis.context import is_active
 from opscontext_mcp.analysis.runbooks import match_runbooks, services_mentioned
 from opscontext_mcp.protocols import Capability
-from opscontext_mcp.replies import RunbookReply, published
+from opscontext_mcp.replies import RunbookReply
 from opscontext_mcp.runtime import Runtime
+from opscontext_mcp.schemas import published
 from opscontext_mcp.tools import READ_ONLY, reply
 from opscontext_mcp.tools.arguments import arg, current_snapshot, service_argument
 

@@ -17,9 +17,9 @@ from opscontext_mcp.replies import (
     OwnershipReply,
     ServiceContextReply,
     ServiceMatch,
-    published,
 )
 from opscontext_mcp.runtime import Runtime
+from opscontext_mcp.schemas import published
 from opscontext_mcp.tools import READ_ONLY, reply
 from opscontext_mcp.tools.arguments import arg, current_snapshot, service_argument
 

@@ -10,8 +10,9 @@ from mcp.types import CallToolResult
 from opscontext_mcp.analysis import topology
 from opscontext_mcp.analysis.common import freshness
 from opscontext_mcp.protocols import Capability
-from opscontext_mcp.replies import BlastRadiusReply, NeighboursReply, SectionNote, published
+from opscontext_mcp.replies import BlastRadiusReply, NeighboursReply, SectionNote
 from opscontext_mcp.runtime import Runtime
+from opscontext_mcp.schemas import published
 from opscontext_mcp.tools import READ_ONLY, reply
 from opscontext_mcp.tools.arguments import arg, current_snapshot, service_argument
 from opscontext_mcp.tools.services import ServiceName
