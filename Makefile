@@ -1,12 +1,16 @@
 # Two commands on a fresh machine (Python >= 3.11 and make):
 #   make demo   set up, then serve the bundled demo over streamable HTTP on 127.0.0.1:8000
-#   make test   set up, then run the whole test suite and the examples that assert
+#   make test   set up (also Debian's prometheus and prometheus-alertmanager, which the suite
+#               runs for real), then run the whole test suite and the examples that assert
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test bench check clean
+SERVERS := prometheus prometheus-alertmanager
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+.PHONY: demo test bench check clean servers
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +21,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/opscontext-mcp serve --transport http --host 127.0.0.1 --port 8000
 
-test: $(STAMP)
+servers:
+	@command -v prometheus >/dev/null && command -v prometheus-alertmanager >/dev/null || \
+		{ $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $(SERVERS); }
+
+test: $(STAMP) servers
 	$(BIN)/python -m pytest
 	$(BIN)/python examples/quickstart.py
 

@@ -265,6 +265,13 @@ class SLO(Sourced):
     indicator: dict[str, object] = Field(default_factory=dict)
 
 
+class Series(Sourced):
+    """One time series a metrics query returned: its labels and its points, oldest first."""
+
+    labels: dict[str, str] = Field(default_factory=dict)
+    points: tuple[tuple[AwareDatetime, float], ...] = ()
+
+
 class StatusMessage(Record):
     channel: str | None = None
     text: str

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import ClassVar, Generic, Literal, Protocol, TypeVar, runtime_checkable
@@ -32,6 +32,7 @@ from opscontext_mcp.model import (
     Person,
     Runbook,
     Schedule,
+    Series,
     Service,
     StatusMessage,
     System,
@@ -50,6 +51,7 @@ class Capability(StrEnum):
     ONCALL = "oncall"
     RUNBOOKS = "runbooks"
     SLO = "slo"
+    METRICS = "metrics"
     INCIDENTS = "incidents"
     NOTIFY = "notify"
 
@@ -218,6 +220,25 @@ class SLOProvider(Protocol):
     async def fetch_slos(self) -> Batch[SLO]: ...
 
 
+@dataclass(frozen=True)
+class MetricQuery:
+    """A metrics query, asked when an answer needs it (metrics are not cached in the snapshot)."""
+
+    expr: str
+    """In the upstream's own language: PromQL for Prometheus, a metric selector for Dynatrace."""
+    at: datetime
+    """The evaluation time: the end of the range, or the instant."""
+    range: timedelta | None = None
+    """None asks for one value per series at `at`; otherwise points over (at - range, at]."""
+    step: timedelta | None = None
+    """Spacing of the points of a range query; the upstream's default resolution when None."""
+
+
+@runtime_checkable
+class MetricsProvider(Protocol):
+    async def query_metrics(self, query: MetricQuery) -> Batch[Series]: ...
+
+
 @runtime_checkable
 class IncidentProvider(Protocol):
     async def fetch_incidents(self, since: datetime) -> Batch[Incident]: ...
@@ -236,6 +257,7 @@ PROVIDER_PROTOCOLS: dict[Capability, type] = {
     Capability.ONCALL: OnCallProvider,
     Capability.RUNBOOKS: RunbookProvider,
     Capability.SLO: SLOProvider,
+    Capability.METRICS: MetricsProvider,
     Capability.INCIDENTS: IncidentProvider,
     Capability.NOTIFY: Notifier,
 }
