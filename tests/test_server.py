@@ -7,7 +7,7 @@ from mcp import Client
 
 pytestmark = pytest.mark.anyio
 
-READ_TOOLS = {
+FOUNDATION_TOOLS = {
     "find_service",
     "who_owns",
     "service_context",
@@ -16,16 +16,19 @@ READ_TOOLS = {
     "blast_radius",
     "matching_runbook",
 }
+READ_TOOLS = FOUNDATION_TOOLS | {"active_alerts"}
 
 
 async def test_tools_list_is_small_read_only_and_typed(demo_server) -> None:  # type: ignore[no-untyped-def]
     async with Client(demo_server) as client:
         listed = await client.list_tools()
     assert {tool.name for tool in listed.tools} == READ_TOOLS
-    wire = json.dumps(
-        [t.model_dump(by_alias=True, mode="json", exclude_none=True) for t in listed.tools], separators=(",", ":")
-    )
-    assert len(wire.encode()) < 12 * 1024
+    wire = {
+        t.name: json.dumps(t.model_dump(by_alias=True, mode="json", exclude_none=True), separators=(",", ":")).encode()
+        for t in listed.tools
+    }
+    assert sum(len(wire[name]) for name in FOUNDATION_TOOLS) < 12 * 1024  # the foundation's budget
+    assert all(len(definition) < 3 * 1024 for definition in wire.values())
     for tool in listed.tools:
         assert tool.annotations.read_only_hint and not tool.annotations.destructive_hint
         assert tool.output_schema and tool.output_schema["type"] == "object"

@@ -256,9 +256,25 @@ class AlertView(Reply):
     state: str
     starts_at: datetime
     minutes_firing: int
+    hop: int | None = None
     summary: str | None = None
+    silenced_by: list[str] | None = None
+    inhibited_by: list[str] | None = None
     link: str | None = None
     provenance: Provenance
+
+
+class AlertsReply(Reply):
+    service: str | None = None
+    depth: int
+    alerts: list[AlertView]
+    total: int
+    truncated: bool
+    firing: int
+    suppressed: int
+    by_service: dict[str, int]
+    unresolved: int
+    freshness: Freshness
 
 
 class IncidentView(Reply):

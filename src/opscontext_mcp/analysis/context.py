@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from opscontext_mcp.analysis.alerts import active_alerts, is_active
 from opscontext_mcp.analysis.changes import changes_near
 from opscontext_mcp.analysis.common import freshness
 from opscontext_mcp.analysis.ownership import escalation_view, on_call, owner_view, policy_for
@@ -12,7 +13,6 @@ from opscontext_mcp.analysis.topology import neighbour_views
 from opscontext_mcp.protocols import Capability
 from opscontext_mcp.replies import (
     AlertSection,
-    AlertView,
     AliasView,
     ChangeSection,
     IncidentSection,
@@ -25,7 +25,7 @@ from opscontext_mcp.replies import (
     ServiceContextReply,
     ServiceSummary,
 )
-from opscontext_mcp.snapshot import ResolvedAlert, ResolvedIncident, ServiceEntry, Snapshot
+from opscontext_mcp.snapshot import ResolvedIncident, ServiceEntry, Snapshot
 
 NEIGHBOURS_SHOWN = 10
 CHANGES_SHOWN = 5
@@ -52,26 +52,6 @@ def section_status(snapshot: Snapshot, has_items: bool, *capabilities: Capabilit
     if not any(c in snapshot.capabilities_present for c in capabilities):
         return "not_available", f"no configured source provides {' or '.join(capabilities)}"
     return ("ok" if has_items else "empty"), None
-
-
-def is_active(item: ResolvedAlert, now: datetime) -> bool:
-    alert = item.alert
-    return alert.state != "resolved" and alert.starts_at <= now and (alert.ends_at is None or alert.ends_at > now)
-
-
-def alert_view(item: ResolvedAlert, now: datetime) -> AlertView:
-    alert = item.alert
-    return AlertView(
-        name=alert.name,
-        service=item.service_id or alert.service,
-        severity=alert.severity,
-        state=alert.state,
-        starts_at=alert.starts_at,
-        minutes_firing=int((now - alert.starts_at).total_seconds() // 60),
-        summary=alert.summary,
-        link=alert.link,
-        provenance=alert.provenance,
-    )
 
 
 def incident_view(item: ResolvedIncident, now: datetime) -> IncidentView:
@@ -167,14 +147,17 @@ def service_context(snapshot: Snapshot, entry: ServiceEntry, now: datetime) -> S
     changes, change_total, _ = changes_near(snapshot, entry, since, now, CHANGE_DEPTH, None, now, CHANGES_SHOWN)
     status, note = section_status(snapshot, bool(changes), Capability.CHANGES)
 
-    watched = (entry.id, *snapshot.graph.succ[entry.id])
-    active = [item for sid in watched for item in snapshot.alerts_by_service.get(sid, ()) if is_active(item, now)]
-    active.sort(key=lambda item: (item.alert.state != "active", item.service_id != entry.id, item.alert.starts_at))
-    alert_status, alert_note = section_status(snapshot, bool(active), Capability.ALERTS)
-    firing = sum(item.alert.state == "active" for item in active)
-    alert_note = alert_note or (f"{firing} firing, {len(active) - firing} silenced or inhibited; here and one hop down")
+    alerts = active_alerts(snapshot, entry, 1, now, ALERTS_SHOWN)
+    alert_status, alert_note = section_status(snapshot, bool(alerts.total), Capability.ALERTS)
+    alert_note = alert_note or (
+        f"{alerts.firing} firing, {alerts.total - alerts.firing} silenced or inhibited; here and one hop down"
+    )
 
-    own_alerts = [item.alert for item in active if item.service_id == entry.id and item.alert.state == "active"]
+    own_alerts = [
+        item.alert
+        for item in snapshot.alerts_by_service.get(entry.id, ())
+        if item.alert.state == "active" and is_active(item, now)
+    ]
     best, candidates = match_runbooks(
         snapshot,
         now,
@@ -204,9 +187,9 @@ def service_context(snapshot: Snapshot, entry: ServiceEntry, now: datetime) -> S
         alerts=AlertSection(
             status=alert_status,
             note=alert_note,
-            items=[alert_view(item, now) for item in active[:ALERTS_SHOWN]],
-            total=len(active),
-            truncated=len(active) > ALERTS_SHOWN,
+            items=alerts.shown,
+            total=alerts.total,
+            truncated=alerts.total > len(alerts.shown),
         ),
         runbook=RunbookPick(
             status=runbook_status, note=runbook_note, best=best[0] if best else None, candidates=candidates

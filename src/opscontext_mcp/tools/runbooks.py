@@ -8,8 +8,8 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult
 
+from opscontext_mcp.analysis.alerts import is_active
 from opscontext_mcp.analysis.common import freshness
-from opscontext_mcp.analysis.context import is_active
 from opscontext_mcp.analysis.runbooks import match_runbooks, services_mentioned
 from opscontext_mcp.protocols import Capability
 from opscontext_mcp.replies import RunbookReply
