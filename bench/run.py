@@ -103,6 +103,7 @@ def argument_makers(root: Path, seed: int = 11) -> dict[str, Callable[[], dict[s
         "dependency_neighbours": lambda: {"service": some()},
         "blast_radius": lambda: {"service": some()},
         "matching_runbook": lambda: {"service": some(), "symptom": rng.choice(SYMPTOMS)},
+        "active_alerts": lambda: {"service": some()} if rng.random() < 0.5 else {},
     }
 
 
@@ -150,7 +151,7 @@ async def run(services: int, calls: int, stdio_calls: int) -> str:
             for t in listed.tools
             if not t.name.startswith("noop")
         ]
-        tools_bytes = len(json.dumps(wire, separators=(",", ":")).encode())
+        tools_bytes, tools_count = len(json.dumps(wire, separators=(",", ":")).encode()), len(wire)
         await client.call_tool("who_owns", makers["who_owns"]())
         memory = await measure(client, makers, calls)
     peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -178,7 +179,7 @@ async def run(services: int, calls: int, stdio_calls: int) -> str:
         f"| snapshot build, cold (parse every file, join, graph, indices) | {cold:.2f} s |",
         f"| snapshot refresh, files unchanged | {warm:.2f} s |",
         f"| peak RSS: one server with its snapshot and an in-memory client | {peak_rss:.0f} MB |",
-        f"| tools/list (7 read tools, compact JSON) | {tools_bytes:,} bytes |",
+        f"| tools/list ({tools_count} read tools, compact JSON) | {tools_bytes:,} bytes |",
         "",
         "| tool | in memory p50 ms | p99 ms | stdio p50 ms | p99 ms | stdio p50 ÷ structured no-op p50 |",
         "|---|---|---|---|---|---|",
