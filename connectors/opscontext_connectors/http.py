@@ -172,7 +172,7 @@ class HttpSource:
                 failure = UpstreamError(self.scrub(f"{where}: {_explain(response)}"), response.status_code)
                 if response.status_code not in RETRIED_STATUSES:
                     raise failure
-                wait = _retry_after(response)
+                wait = retry_after(response)
             if attempt >= self.settings.retries:
                 raise failure
             backoff = FIRST_BACKOFF_SECONDS * 2**attempt
@@ -202,7 +202,9 @@ def _explain(response: httpx.Response) -> str:
     except (json.JSONDecodeError, UnicodeDecodeError):
         return reason + hint
     message = None
-    if isinstance(body, dict):
+    if isinstance(body, str):
+        message = body  # Alertmanager answers a bad request with a bare JSON string
+    elif isinstance(body, dict):
         error = body.get("error")
         if isinstance(error, dict):
             message = error.get("message") or error.get("name")
@@ -215,7 +217,7 @@ def _explain(response: httpx.Response) -> str:
     return f"{reason}{hint}: {str(message)[:300]}" if message else reason + hint
 
 
-def _retry_after(response: httpx.Response) -> float | None:
+def retry_after(response: httpx.Response) -> float | None:
     """Seconds the upstream asked us to wait: `Retry-After: 30` or an HTTP date."""
     value = response.headers.get("retry-after")
     if not value:
