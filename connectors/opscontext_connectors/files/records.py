@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,15 +27,9 @@ from opscontext_mcp.model import (
 )
 from opscontext_mcp.protocols import Batch, OnCallData, Problem
 
+from ..alertmanager.mapping import alert_from_alertmanager
+
 T = TypeVar("T")
-SERVICE_LABELS = ("service", "app", "app_kubernetes_io_name", "job", "container")
-_ALERT_STATES = {
-    "firing": "active",
-    "resolved": "resolved",
-    "active": "active",
-    "suppressed": "suppressed",
-    "unprocessed": "unprocessed",
-}
 
 
 def load_structured(path: Path) -> Any:
@@ -143,61 +137,6 @@ def read_alerts(paths: list[Path], root: Path, source: str, fetched_at: datetime
     ):
         records.extend(each_record(items, location, problems, build))
     return Batch(records=tuple(records), problems=tuple(problems))
-
-
-def alert_from_alertmanager(item: dict[str, Any], source: str, fetched_at: datetime, ref: str | None) -> Alert:
-    """One alert in the Alertmanager API v2 (or webhook) shape."""
-    labels = {str(k): str(v) for k, v in _mapping(item.get("labels")).items()}
-    annotations = {str(k): str(v) for k, v in _mapping(item.get("annotations")).items()}
-    name = labels.get("alertname")
-    if not name:
-        raise ValueError("alert has no alertname label")
-    status = item.get("status")
-    if isinstance(status, dict):
-        state = _ALERT_STATES.get(str(status.get("state")), "active")
-        silenced = tuple(str(s) for s in status.get("silencedBy") or [])
-        inhibited = tuple(str(s) for s in status.get("inhibitedBy") or [])
-    else:
-        state = _ALERT_STATES.get(str(status or "firing"), "active")
-        silenced, inhibited = (), ()
-    ends_at = _time(item.get("endsAt"))
-    return Alert(
-        name=name,
-        service=next((labels[key] for key in SERVICE_LABELS if labels.get(key)), None),
-        severity=labels.get("severity"),
-        state=state,  # type: ignore[arg-type]
-        starts_at=_required_time(item.get("startsAt"), "startsAt"),
-        ends_at=ends_at if ends_at and ends_at.year > 1 else None,
-        fingerprint=item.get("fingerprint"),
-        summary=annotations.get("summary") or annotations.get("description"),
-        labels=labels,
-        annotations=annotations,
-        silenced_by=silenced,
-        inhibited_by=inhibited,
-        link=item.get("generatorURL"),
-        provenance=Provenance(source=source, fetched_at=fetched_at, ref=ref),
-    )
-
-
-def _mapping(value: Any) -> dict[Any, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _time(value: Any) -> datetime | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, datetime):
-        moment = value
-    else:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _required_time(value: Any, field: str) -> datetime:
-    moment = _time(value)
-    if moment is None:
-        raise ValueError(f"{field} is missing")
-    return moment
 
 
 class _ShiftIn(BaseModel):
