@@ -7,7 +7,11 @@
 
 Capabilities are those whose files exist: catalog/, oncall.yaml, runbooks/, changes/,
 alerts/, traces/ — or just those listed under `only:`. A refresh re-reads a capability's files only when one of them changed
-(path, size or modification time), so a large estate costs little between edits.
+(path, size or modification time), so a large estate costs little between edits; traces/ (OTLP/JSON documents or
+JSON Lines, `.json` or `.jsonl`) is kept per file, and only a changed file is read again.
+
+Observed dependencies count the spans that start within the telemetry window asked for; each edge's
+stats carry that window clipped to the spans found in it (see `otlp.derive_dependencies`).
 """
 
 from __future__ import annotations
@@ -29,11 +33,10 @@ from opscontext_mcp.protocols import (
     ConnectorSettings,
     Health,
     OnCallData,
-    Problem,
 )
 
 from .backstage import read_catalog
-from .otlp import derive_dependencies, read_spans
+from .otlp import TraceFiles
 from .records import read_alerts, read_changes, read_oncall
 from .runbooks import read_runbooks
 
@@ -58,6 +61,7 @@ class FilesConnector:
         present = self._present()
         self.capabilities = frozenset(c for c in present if settings.only is None or c in settings.only)
         self._memo: dict[str, tuple[tuple[Any, ...], Any]] = {}
+        self._traces = TraceFiles(self.root, lambda: self._files("traces", ".json", ".jsonl"), self.name, "traces/")
 
     def _present(self) -> list[Capability]:
         found = []
@@ -141,13 +145,4 @@ class FilesConnector:
         return await self._read("alerts", files, lambda at: read_alerts(files(), self.root, self.name, at))
 
     async def fetch_topology(self, since: datetime, until: datetime) -> Batch[Dependency]:
-        def files() -> list[Path]:
-            return self._files("traces", ".json")
-
-        def read(at: datetime) -> Batch[Dependency]:
-            problems: list[Problem] = []
-            spans = read_spans(files(), self.root, problems)
-            derived = derive_dependencies(spans, self.name, at, ref="traces/")
-            return Batch(records=derived.records, problems=tuple(problems))
-
-        return await self._read("topology", files, read)
+        return await anyio.to_thread.run_sync(self._traces.dependencies, since, until)

@@ -1,14 +1,21 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+from opscontext_connectors.files import FilesConnector, FilesSettings
 from opscontext_connectors.files.otlp import derive_dependencies, read_spans
 
+from opscontext_mcp.protocols import ConnectorContext
+
 AT = datetime(2026, 11, 27, 10, tzinfo=UTC)
+BASE = datetime(2026, 11, 27, 9, tzinfo=UTC)
 BASE_NS = 1_795_770_000_000_000_000
+"""BASE in nanoseconds: the spans below start at 09:00Z plus their `start_ms`."""
 
 
 def span(
@@ -42,10 +49,20 @@ def resource(service: str, *spans: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def derive(root: Path, problems: list[Any] | None = None):  # type: ignore[no-untyped-def]
+def derive(  # type: ignore[no-untyped-def]
+    root: Path, problems: list[Any] | None = None, since: datetime = BASE, until: datetime = AT
+):
     found: list[Any] = [] if problems is None else problems
-    spans = read_spans(sorted((root / "traces").glob("*.json")), root, found)
-    return {(d.caller, d.callee): d for d in derive_dependencies(spans, "otel", AT, "traces/").records}
+    spans = [
+        span
+        for path in sorted((root / "traces").glob("*.json*"))
+        for span in read_spans(path, path.relative_to(root).as_posix(), found)
+    ]
+    return {(d.caller, d.callee): d for d in derive_dependencies(spans, since, until, "otel", AT, "traces/").records}
+
+
+def json_lines(*requests: dict[str, Any] | str) -> str:
+    return "".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in requests)
 
 
 def test_client_server_pairs_become_edges_with_counts_errors_and_latency(write_tree: Callable[..., Path]) -> None:
@@ -133,7 +150,7 @@ def test_malformed_files_and_spans_are_reported_and_the_rest_is_used(write_tree:
     assert ("a", "b") in edges
     reasons = {p.location.split("#")[0]: p.reason for p in problems}
     assert reasons["traces/broken.json"].startswith("not readable OTLP/JSON")
-    assert reasons["traces/shape.json"] == "expected an object with a resourceSpans list"
+    assert reasons["traces/shape.json:1"] == "expected an object with a resourceSpans list"  # one line: JSON Lines
     assert "no service.name" in " ".join(p.reason for p in problems)
     assert "1 spans without ids or times were skipped" in reasons["traces/partial.json"]
 
@@ -146,3 +163,114 @@ def test_enum_names_and_integer_values_are_accepted_leniently(write_tree: Callab
     server["kind"] = "SPAN_KIND_SERVER"
     root = write_tree({"traces/a.json": {"resourceSpans": [resource("a", client), resource("b", server)]}})
     assert ("a", "b") in derive(root)
+
+
+def test_json_lines_are_read_request_by_request_and_a_bad_line_is_a_problem_naming_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "traces.json"
+    path.write_text(
+        json_lines(
+            {"resourceSpans": [resource("a", span("c1", 3, 0, 10))]},
+            '{"resourceSpans": [{"resource": ',
+            {"resourceSpans": [resource("b", span("s1", 2, 1, 5, parent="c1"))]},
+        )
+        + "\n"
+        + json_lines({"resourceSpans": [resource("a", span("c2", 3, 20, 10, trace="t2", **{"peer.service": "z"}))]}),
+        encoding="utf-8",
+    )
+    problems: list[Any] = []
+    spans = read_spans(path, "traces.json", problems)
+    assert [s.span_id for s in spans] == ["c1", "s1", "c2"]
+    assert [(p.location, p.reason.split(":")[0]) for p in problems] == [("traces.json:2", "not readable OTLP/JSON")]
+
+
+def test_a_jsonl_file_is_json_lines_even_when_its_first_line_is_broken(tmp_path: Path) -> None:
+    path = tmp_path / "live.jsonl"
+    path.write_text(json_lines('{"resourceSpans": [', {"resourceSpans": [resource("a", span("c", 3, 0, 1))]}))
+    problems: list[Any] = []
+    assert [s.span_id for s in read_spans(path, "live.jsonl", problems)] == ["c"]
+    assert [p.location for p in problems] == ["live.jsonl:1"]
+
+
+def test_a_pretty_printed_document_is_read_whole(tmp_path: Path) -> None:
+    path = tmp_path / "export.json"
+    document = {"resourceSpans": [resource("a", span("c", 3, 0, 10)), resource("b", span("s", 2, 1, 5, parent="c"))]}
+    path.write_text(json.dumps(document, indent=2), encoding="utf-8")
+    problems: list[Any] = []
+    assert [s.span_id for s in read_spans(path, "export.json", problems)] == ["c", "s"]
+    assert problems == []
+
+
+def test_spans_ending_before_the_window_are_dropped_as_they_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps({"resourceSpans": [resource("a", span("old", 3, 0, 10), span("new", 3, 60_000, 10))]}))
+    kept = read_spans(path, "export.json", [], ending_from_ns=BASE_NS + 30_000 * 1_000_000)
+    assert [s.span_id for s in kept] == ["new"]
+
+
+def test_a_request_counts_when_the_span_measuring_it_starts_in_the_window(write_tree: Callable[..., Path]) -> None:
+    frontend = [
+        span("early", 3, 500, 600, trace="t1", **{"server.address": "checkout.svc"}),
+        span("late", 3, 4_990, 30, trace="t2", **{"server.address": "checkout.svc"}),
+    ]
+    checkout = [
+        span("s1", 2, 1_001, 90, parent="early", trace="t1"),
+        span("s2", 2, 5_010, 5, parent="late", trace="t2"),
+    ]
+    root = write_tree(
+        {"traces/a.json": {"resourceSpans": [resource("frontend", *frontend), resource("checkout", *checkout)]}}
+    )
+    edges = derive(root, since=BASE + timedelta(seconds=1), until=BASE + timedelta(seconds=5))
+    assert list(edges) == [("frontend", "checkout")]  # the late call pairs with its server span: no checkout.svc
+    assert edges[("frontend", "checkout")].stats.requests == 1
+    assert edges[("frontend", "checkout")].stats.p50_ms == 30.0
+
+
+def test_stats_carry_the_window_clipped_to_the_spans_found_in_it(write_tree: Callable[..., Path]) -> None:
+    minute = 60_000
+    calls = [span(f"c{i}", 3, (10 + i) * minute, 250, trace=f"t{i}", **{"peer.service": "db"}) for i in range(11)]
+    root = write_tree({"traces/a.json": {"resourceSpans": [resource("api", *calls)]}})
+    stats = derive(root, since=BASE, until=BASE + timedelta(hours=1))[("api", "db")].stats
+    assert (stats.window_start, stats.window_end) == (BASE + timedelta(minutes=10), BASE + timedelta(minutes=20))
+    assert stats.requests == 11 and stats.rate_per_second == pytest.approx(11 / 600)
+    overrunning = derive(root, since=BASE + timedelta(minutes=15), until=BASE + timedelta(minutes=20, seconds=0.1))
+    stats = overrunning[("api", "db")].stats
+    assert stats.requests == 6
+    assert (stats.window_start, stats.window_end) == (BASE + timedelta(minutes=15), BASE + timedelta(minutes=20))
+
+
+def test_no_span_starting_in_the_window_means_no_edges(write_tree: Callable[..., Path]) -> None:
+    root = write_tree(
+        {"traces/a.json": {"resourceSpans": [resource("api", span("c", 3, 0, 10, **{"peer.service": "db"}))]}}
+    )
+    assert derive(root, since=BASE + timedelta(seconds=1), until=AT) == {}
+    assert ("api", "db") in derive(root, since=BASE, until=AT)
+
+
+@pytest.mark.anyio
+async def test_the_files_connector_serves_its_telemetry_window_from_json_and_json_lines(
+    write_tree: Callable[..., Path],
+) -> None:
+    def call(i: int, start_ms: float) -> list[dict[str, Any]]:
+        return [
+            {"resourceSpans": [resource("frontend", span(f"c{i}", 3, start_ms, 100, trace=f"t{i}"))]},
+            {
+                "resourceSpans": [
+                    resource("checkout", span(f"s{i}", 2, start_ms + 1, 90, parent=f"c{i}", trace=f"t{i}"))
+                ]
+            },
+        ]
+
+    root = write_tree(
+        {
+            "traces/old.json": {
+                "resourceSpans": [r for request in call(0, -3_600_000) for r in request["resourceSpans"]]
+            },
+            "traces/live.jsonl": json_lines(*call(1, 1_000), *call(2, 2_000)),
+        }
+    )
+    files = FilesConnector(FilesSettings(name="local", type="files", path=root), ConnectorContext(base_dir=Path("/")))
+    batch = await files.fetch_topology(BASE, AT)
+    (edge,) = batch.records
+    assert (edge.caller, edge.callee, edge.stats.requests) == ("frontend", "checkout", 2)
+    assert edge.provenance.source == "local" and edge.provenance.ref == "traces/"
+    assert await files.fetch_topology(BASE, AT) is batch
