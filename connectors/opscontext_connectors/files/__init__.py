@@ -98,7 +98,14 @@ class FilesConnector:
         """`read` in a worker thread, unless the files it depends on are unchanged since last time."""
 
         def signature() -> tuple[Any, ...]:
-            return tuple((str(p), s.st_mtime_ns, s.st_size) for p in files() if (s := p.stat()))
+            found = []
+            for path in files():
+                try:
+                    stat = path.stat()
+                except FileNotFoundError:  # rotated away since it was listed: the read will not see it either
+                    continue
+                found.append((str(path), stat.st_mtime_ns, stat.st_size))
+            return tuple(found)
 
         current = await anyio.to_thread.run_sync(signature)
         cached = self._memo.get(key)

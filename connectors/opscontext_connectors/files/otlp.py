@@ -108,7 +108,11 @@ def read_spans(path: Path, location: str, problems: list[Problem], ending_from_n
         problems.append(Problem(location=location, reason=f"not readable: {exc}"))
     if skipped:
         problems.append(
-            Problem(location=location, reason=f"{skipped} spans without ids or times were skipped", severity="warning")
+            Problem(
+                location=location,
+                reason=f"{skipped} spans without usable ids, times or fields were skipped",
+                severity="warning",
+            )
         )
     return spans
 
@@ -159,7 +163,10 @@ def _collect(
         for scope in scopes if isinstance(scopes, list) else []:
             raw_spans = scope.get("spans") if isinstance(scope, dict) else None
             for raw in raw_spans if isinstance(raw_spans, list) else []:
-                span = _span(raw, service)
+                try:
+                    span = _span(raw, service)
+                except (TypeError, ValueError, AttributeError):
+                    span = None
                 if span is None:
                     skipped += 1
                 elif span.end_ns >= ending_from_ns:
@@ -261,7 +268,9 @@ def derive_dependencies(
     for span in spans:
         parent = by_id.get((span.trace_id, span.parent_id)) if span.parent_id else None
         if parent is None:
-            if span.kind == CONSUMER:
+            # Only a true root consumer names its queue: one whose producer is merely out of reach
+            # (before the window, in a file rotated away) would otherwise make a different edge.
+            if span.kind == CONSUMER and not span.parent_id:
                 queue = _first(span.attributes, _QUEUE_ATTRIBUTES)
                 if queue and queue != span.service:
                     tally(span, span.service, queue, "messaging_system", span.error)
@@ -332,7 +341,7 @@ def _span(raw: Any, service: str) -> Span | None:
         return None
     kind = raw.get("kind", 0)
     if isinstance(kind, str):
-        kind = _KIND_NAMES.get(kind, int(kind) if kind.isdigit() else 0)
+        kind = _KIND_NAMES.get(kind, int(kind) if kind.isascii() and kind.isdigit() else 0)
     status = raw.get("status") or {}
     code = status.get("code", 0) if isinstance(status, dict) else 0
     attributes = {k: v for k, v in _attributes(raw.get("attributes")).items() if k in _KEPT_ATTRIBUTES}
@@ -372,7 +381,9 @@ def _any_value(value: Any) -> Any:
         except (TypeError, ValueError):
             return value["intValue"]
     if "arrayValue" in value:
-        return [_any_value(v) for v in (value["arrayValue"] or {}).get("values") or []]
+        array = value["arrayValue"]
+        values = array.get("values") if isinstance(array, dict) else None
+        return [_any_value(v) for v in values] if isinstance(values, list) else None
     return None
 
 

@@ -123,6 +123,28 @@ def test_unpaired_client_spans_name_virtual_nodes_and_consumers_depend_on_their_
     assert edges[("loyalty", "order-events")].relation == "messaging"
 
 
+def test_a_consumer_whose_producer_is_out_of_reach_makes_no_queue_edge(write_tree: Callable[..., Path]) -> None:
+    """Its producer (before the window, or rotated away) counted the request; the consumer must not add another."""
+    orphan = span("sub", 5, 30, 3, parent="gone", **{"messaging.destination.name": "order-events"})
+    root = write_tree({"traces/a.json": {"resourceSpans": [resource("loyalty", orphan)]}})
+    assert derive(root) == {}
+
+
+def test_malformed_attribute_values_and_kinds_skip_that_span_only(write_tree: Callable[..., Path]) -> None:
+    bad_array = span("c1", 3, 0, 10)
+    bad_array["attributes"] = [{"key": "peer.service", "value": {"arrayValue": {"values": 3}}}]
+    bad_shape = span("c2", 3, 0, 10, trace="t2")
+    bad_shape["attributes"] = [{"key": "peer.service", "value": {"arrayValue": "x"}}]
+    bad_kind = span("c3", 3, 0, 10, trace="t3", **{"peer.service": "stripe"})
+    bad_kind["kind"] = "\u00b2"  # a digit to str.isdigit(), not to int()
+    good = span("c4", 3, 0, 10, trace="t4", **{"peer.service": "stripe"})
+    root = write_tree({"traces/a.json": {"resourceSpans": [resource("payment", bad_array, bad_shape, bad_kind, good)]}})
+    problems: list[Any] = []
+    edges = derive(root, problems)
+    assert edges[("payment", "stripe")].stats.requests == 1
+    assert problems == []  # odd values are dropped as values, the spans still count where they can
+
+
 def test_calls_within_one_service_are_not_edges(write_tree: Callable[..., Path]) -> None:
     root = write_tree(
         {"traces/a.json": {"resourceSpans": [resource("api", span("a", 2, 0, 10), span("b", 1, 1, 5, parent="a"))]}}
@@ -152,7 +174,7 @@ def test_malformed_files_and_spans_are_reported_and_the_rest_is_used(write_tree:
     assert reasons["traces/broken.json"].startswith("not readable OTLP/JSON")
     assert reasons["traces/shape.json:1"] == "expected an object with a resourceSpans list"  # one line: JSON Lines
     assert "no service.name" in " ".join(p.reason for p in problems)
-    assert "1 spans without ids or times were skipped" in reasons["traces/partial.json"]
+    assert "1 spans without usable ids, times or fields were skipped" in reasons["traces/partial.json"]
 
 
 def test_enum_names_and_integer_values_are_accepted_leniently(write_tree: Callable[..., Path]) -> None:
