@@ -65,7 +65,9 @@ def alerts_from_problem(
         "affected_entities": _named(affected),
         "impacted_entities": _named(impacted),
     }
-    services = list(dict.fromkeys(entity.id for entity in (*affected, *impacted) if entity.is_service))
+    # Davis' root cause first: the problem is about it even when only its callers show symptoms.
+    roots = [root_cause] if root_cause is not None and root_cause.is_service else []
+    services = list(dict.fromkeys(entity.id for entity in (*roots, *affected, *impacted) if entity.is_service))
     # CLOSED is final; without a status, an end time says the problem is over.
     resolved = status == "CLOSED" or (status != "OPEN" and ends_at is not None)
     return [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from opscontext_mcp.analysis.alerts import active_alerts, is_active
+from opscontext_mcp.analysis.alerts import active_alerts, is_active, is_firing
 from opscontext_mcp.analysis.changes import changes_near
 from opscontext_mcp.analysis.common import freshness
 from opscontext_mcp.analysis.ownership import escalation_view, on_call, owner_view, policy_for
@@ -150,13 +150,11 @@ def service_context(snapshot: Snapshot, entry: ServiceEntry, now: datetime) -> S
     alerts = active_alerts(snapshot, entry, 1, now, ALERTS_SHOWN)
     alert_status, alert_note = section_status(snapshot, bool(alerts.total), Capability.ALERTS)
     alert_note = alert_note or (
-        f"{alerts.firing} firing, {alerts.total - alerts.firing} silenced or inhibited; here and one hop down"
+        f"{alerts.firing} firing, {alerts.suppressed} silenced or inhibited; here and one hop down"
     )
 
     own_alerts = [
-        item.alert
-        for item in snapshot.alerts_by_service.get(entry.id, ())
-        if item.alert.state == "active" and is_active(item, now)
+        item.alert for item in snapshot.alerts_by_service.get(entry.id, ()) if is_firing(item) and is_active(item, now)
     ]
     best, candidates = match_runbooks(
         snapshot,

@@ -43,7 +43,7 @@ def register(server: MCPServer, runtime: Runtime) -> None:
                 total=found.total,
                 truncated=found.total > len(found.shown),
                 firing=found.firing,
-                suppressed=found.total - found.firing,
+                suppressed=found.suppressed,
                 by_service=found.by_service,
                 unresolved=found.unresolved,
                 freshness=status,

@@ -52,7 +52,7 @@ async def test_a_rate_limit_waits_as_retry_after_asks_and_a_server_error_backs_o
     batch = await dt.fetch_alerts()
 
     assert waits.seconds == [4.0, 1.0]
-    assert route.call_count == 3 and len(batch.records) == 3
+    assert route.call_count == 3 and len(batch.records) == 4
     assert params(route, 0) == params(route, 2)
 
 

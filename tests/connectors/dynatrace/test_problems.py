@@ -40,14 +40,15 @@ async def test_open_problems_of_the_last_two_hours_are_asked_for_with_the_api_to
     assert route.calls.last.request.headers["authorization"] == f"Api-Token {TOKEN}"
 
 
-async def test_a_problem_is_an_alert_per_affected_or_impacted_service_carrying_davis_root_cause() -> None:
+async def test_a_problem_is_an_alert_on_its_root_cause_and_each_affected_or_impacted_service() -> None:
     router = respx.Router(base_url=BASE, assert_all_mocked=True)
     router.get("/api/v2/problems").mock(return_value=httpx.Response(200, json=body("problems.json")))
     dt, _ = dynatrace(router)
 
     batch = await dt.fetch_alerts()
 
-    checkout, frontend, disk = batch.records
+    payment, checkout, frontend, disk = batch.records
+    assert (payment.service, payment.fingerprint) == (f"dynatrace:{PAYMENT}", FAILURE_RATE)
     assert checkout.model_dump(exclude={"provenance"}) == {
         "name": "Failure rate increase",
         "service": f"dynatrace:{CHECKOUT}",
