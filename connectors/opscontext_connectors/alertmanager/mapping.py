@@ -43,13 +43,16 @@ def alert_from_alertmanager(
         raise ValueError("alert has no alertname label")
     status = item.get("status")
     if isinstance(status, dict):
-        state = STATES.get(text(status.get("state")) or "active", "active")
         # `mutedBy` (v0.28+) repeats these and adds time intervals; the state already says muted.
         silenced = _ids(status.get("silencedBy"))
         inhibited = _ids(status.get("inhibitedBy"))
+        said = text(status.get("state")) or "active"
     else:
-        state = STATES.get(text(status) or "firing", "active")
         silenced, inhibited = (), ()
+        said = text(status) or "firing"
+    # A state this code does not know (a newer Alertmanager's) still shows the alert: muted when
+    # something mutes it, else firing, since hiding an alert is the worse mistake at 3 a.m.
+    state = STATES.get(said, "suppressed" if silenced or inhibited else "active")
     return Alert(
         name=name,
         service=next((labels[key] for key in service_labels if labels.get(key)), None),

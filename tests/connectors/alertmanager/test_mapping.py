@@ -49,13 +49,19 @@ def test_an_absent_or_empty_end_is_no_end(ends_at: str | None) -> None:
     assert alert_from_alertmanager(webhook_alert(endsAt=ends_at), "am", AT, None).ends_at is None
 
 
-def test_an_unknown_state_counts_as_active_and_muted_by_is_tolerated() -> None:
+def test_an_unknown_state_is_suppressed_when_something_mutes_it_and_muted_by_is_tolerated() -> None:
     item = webhook_alert(status={"state": "muted", "silencedBy": None, "inhibitedBy": ["fp1", 7], "mutedBy": ["ti"]})
 
     alert = alert_from_alertmanager(item, "am", AT, None)
 
-    assert alert.state == "active"
+    assert alert.state == "suppressed"
     assert (alert.silenced_by, alert.inhibited_by) == ((), ("fp1", "7"))
+
+
+def test_an_unknown_state_with_nothing_muting_it_fires_rather_than_hides() -> None:
+    alert = alert_from_alertmanager(webhook_alert(status={"state": "pending-review"}), "am", AT, None)
+
+    assert alert.state == "active"
 
 
 def test_an_alert_with_an_end_that_is_not_a_time_is_refused_naming_the_field() -> None:
