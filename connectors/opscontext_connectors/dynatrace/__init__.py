@@ -188,7 +188,9 @@ class DynatraceConnector:
                 ("pageSize", self.settings.page_size),
             ]
             items = await self._list(EVENTS, "events", params, problems)
-            events += each(items, "events", problems, partial(ChangeEvent.read, queried_type=event_type), key=event_key)
+            read = each(items, "events", problems, partial(ChangeEvent.read, queried_type=event_type), key=event_key)
+            # The API answers events overlapping the timeframe; a change is when it started.
+            events += [event for event in read if since <= event.at <= until]
         names: dict[str, str] = {}
         services = await self._services_of((event.entity for event in events), since, until, problems, names)
         changes: list[Change] = []

@@ -238,3 +238,17 @@ async def test_many_entities_are_looked_up_in_several_requests_so_no_selector_is
 def test_settings_refuse_an_event_type_that_is_not_a_change() -> None:
     with pytest.raises(ValidationError, match="ERROR_EVENT: not a change event type"):
         DynatraceSettings(name="dt", type="dynatrace", base_url=BASE, token="t", change_event_types=["ERROR_EVENT"])
+
+
+async def test_an_event_that_started_before_the_window_but_overlaps_it_is_not_a_change_in_it() -> None:
+    router = respx.Router(base_url=BASE, assert_all_mocked=True)
+    answer = body("events-deployment.json")
+    started_ms = [event["startTime"] for event in answer["events"]]
+    route_events(router, CUSTOM_DEPLOYMENT=answer, CUSTOM_CONFIGURATION={"events": [], "totalCount": 0})
+    route_services(router)
+    dt, _ = dynatrace(router)
+    since_ms = (min(started_ms) + max(started_ms)) // 2  # the older deployment started before, the newer within
+
+    batch = await dt.fetch_changes(datetime.fromtimestamp(since_ms / 1000, tz=UTC), NOW)
+
+    assert [c.at for c in batch.records] == [datetime.fromtimestamp(max(started_ms) / 1000, tz=UTC)]
