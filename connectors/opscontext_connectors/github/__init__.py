@@ -133,6 +133,7 @@ class GitHubConnector:
         lists = await gather_bounded(wanted, lambda key: self._deployments(*key, since))
         deployments: dict[tuple[str, str], Deployment] = {}
         missing: set[str] = set()
+        failed: list[Exception] = []
         for repository, environment in wanted:
             answer = lists[(repository, environment)]
             if isinstance(answer, UpstreamError) and answer.status == 404:
@@ -142,23 +143,27 @@ class GitHubConnector:
                     problems.append(Problem(location=f"repos/{repository}", reason=reason))
                 continue
             if isinstance(answer, Exception):
-                raise answer
+                # One repository failing (a 403 on it, 5xx past the retries) leaves the others' deployments.
+                failed.append(answer)
+                where = f"repos/{repository}/deployments?environment={environment}"
+                problems.append(Problem(location=where, reason=f"not read: {answer}"))
+                continue
             items, paging_problems = answer
             problems.extend(paging_problems)
             read = partial(read_deployment, repository=repository, environment=environment, since=since, until=until)
             for deployment in each(items, f"{repository}/deployments", problems, read):
                 deployments.setdefault((repository, deployment.id), deployment)
+        if failed and len(failed) + sum(1 for r, _ in wanted if r in missing) == len(wanted):
+            raise failed[0]  # nothing could be read: the source is down, not partly there
         statuses = await gather_bounded(deployments, self._statuses)
         web = web_url(self.http.base_url)
         changes = []
         for key, deployment in deployments.items():
             answer = statuses[key]
-            if isinstance(answer, ValueError) or (isinstance(answer, UpstreamError) and answer.status == 404):
+            if isinstance(answer, Exception):  # the deployment is still a change; only its outcome is unknown
                 where = f"{deployment.repository}/deployments/{deployment.id}"
                 problems.append(Problem(location=where, reason=f"status unknown: {answer}", severity="warning"))
                 status = None
-            elif isinstance(answer, Exception):
-                raise answer
             else:
                 status = latest_status(answer)
             changes.append(change_from_deployment(deployment, status, self.name, fetched_at, web))

@@ -44,7 +44,7 @@ from ..http import HttpSource, gather_bounded, probe
 from ..values import mapping, text, utc_now
 from .promql import graph_link, seconds, unix
 from .results import Answer, read_answer, samples, warnings_of
-from .servicegraph import ServiceGraph, read_edges
+from .servicegraph import SERIES, ServiceGraph, read_edges
 
 INSTANT = "/api/v1/query"
 RANGE = "/api/v1/query_range"
@@ -125,7 +125,12 @@ class PrometheusConnector:
         problems: list[Problem] = []
         for name, answer in answers.items():
             if isinstance(answer, Exception):
-                raise answer
+                if name == "requests":  # without it there is no edge to serve
+                    raise answer
+                # Errors or a latency quantile missing still leaves the edges and the rest of their stats.
+                where = f"{graph.prefix}_{SERIES[name]}"
+                problems.append(Problem(location=where, reason=f"{name} unknown: {answer}", severity="warning"))
+                continue
             found[name] = answer
             problems.extend(p for p in warnings_of(answer, INSTANT) if p not in problems)
         return read_edges(graph, found, since, until, lambda expr: self._provenance(expr, fetched_at), problems)

@@ -137,7 +137,9 @@ def _edges_in(
 ) -> list[tuple[tuple[str, str], Sample]]:
     """The samples of one answer with the edge each is about; a bad value is a problem in any answer."""
     kind = f"{graph.prefix}_{SERIES[name]}"
-    answer = answers[name]
+    answer = answers.get(name)
+    if answer is None:  # the query failed; the caller reported it
+        return []
     if answer.result_type != "vector":
         problems.append(Problem(location=kind, reason=f"expected a vector, got a {answer.result_type}"))
         return []

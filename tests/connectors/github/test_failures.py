@@ -101,29 +101,51 @@ async def test_a_429_waits_as_retry_after_asks_and_a_server_error_backs_off_befo
 async def test_a_429_that_outlasts_the_retries_is_reported_as_rate_limited() -> None:
     router = respx.Router(base_url=BASE, assert_all_mocked=True)
     route = router.get("/repos/acme/checkout/deployments").mock(
-        return_value=httpx.Response(429, headers={"Retry-After": "30"}, json={"message": SECONDARY})
+        return_value=httpx.Response(429, headers={"Retry-After": "15"}, json={"message": SECONDARY})
     )
     gh, waits = github(router, retries=2, max_retry_wait_seconds=20)
 
     with pytest.raises(UpstreamError, match=r"rate-limited by GitHub \(429\)"):
         await gh.fetch_changes(SINCE, NOW)
 
-    assert route.call_count == 3 and waits.seconds == [20.0, 20.0]
+    assert route.call_count == 3 and waits.seconds == [15.0, 15.0]
 
 
-async def test_a_server_error_on_one_status_list_fails_the_fetch_rather_than_serving_part_of_it() -> None:
+async def test_a_server_error_on_one_status_list_leaves_that_deployment_with_its_outcome_unknown() -> None:
     router = respx.Router(base_url=BASE, assert_all_mocked=True)
     routes = route_checkout(router)
     answer_statuses(routes["statuses"], "103", httpx.Response(503))
     gh, waits = github(router, retries=1)
 
-    with pytest.raises(UpstreamError, match="/repos/acme/checkout/deployments/103/statuses: 503"):
-        await gh.fetch_changes(SINCE, NOW)
+    batch = await gh.fetch_changes(SINCE, NOW)
 
     assert waits.seconds == [0.5]
     assert [call.request.url.path for call in routes["statuses"].calls].count(
         "/repos/acme/checkout/deployments/103/statuses"
     ) == 2
+    unknown = [p for p in batch.problems if p.location == "acme/checkout/deployments/103"]
+    assert len(unknown) == 1 and unknown[0].severity == "warning" and "503" in unknown[0].reason
+    assert "103" in {change.provenance.ref.rsplit("/", 1)[-1] for change in batch.records if change.provenance.ref}
+
+
+async def test_one_repository_failing_is_a_problem_while_the_others_load() -> None:
+    router = respx.Router(base_url=BASE, assert_all_mocked=True)
+    route_checkout(router)
+    router.get("/repos/acme/locked/deployments").mock(
+        return_value=httpx.Response(
+            403, json={"message": "Resource not accessible by integration", "documentation_url": DOCS}
+        )
+    )
+    gh, _ = github(router, repositories=["acme/locked", "acme/checkout"])
+
+    batch = await gh.fetch_changes(SINCE, NOW)
+
+    assert {change.service for change in batch.records} == {"github:acme/checkout"}
+    failed = [p for p in batch.problems if p.location.startswith("repos/acme/locked")]
+    assert [(p.location, p.severity) for p in failed] == [
+        ("repos/acme/locked/deployments?environment=production", "error")
+    ]
+    assert "403" in failed[0].reason and "Resource not accessible by integration" in failed[0].reason
 
 
 async def test_a_timeout_is_retried_then_reported() -> None:
@@ -159,14 +181,16 @@ async def test_a_deployment_list_that_is_not_a_list_is_an_upstream_error() -> No
         await gh.fetch_changes(SINCE, NOW)
 
 
-async def test_a_status_list_that_is_not_a_list_is_an_upstream_error() -> None:
+async def test_a_status_list_that_is_not_a_list_leaves_the_deployments_outcome_unknown() -> None:
     router = respx.Router(base_url=BASE, assert_all_mocked=True)
     routes = route_checkout(router)
     answer_statuses(routes["statuses"], "104", httpx.Response(200, json={"statuses": []}))
     gh, _ = github(router)
 
-    with pytest.raises(UpstreamError, match="deployments/104/statuses: expected a list of deployment statuses"):
-        await gh.fetch_changes(SINCE, NOW)
+    batch = await gh.fetch_changes(SINCE, NOW)
+
+    reasons = [p.reason for p in batch.problems if p.location == "acme/checkout/deployments/104"]
+    assert len(reasons) == 1 and "expected a list of deployment statuses" in reasons[0]
 
 
 async def test_check_is_ok_naming_the_first_repository_the_token_sees() -> None:

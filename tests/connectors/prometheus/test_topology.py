@@ -9,7 +9,7 @@ from opscontext_connectors.http import UpstreamError
 
 from opscontext_mcp.model import DependencyKind
 from opscontext_mcp.protocols import Problem
-from tests.connectors.prometheus.routes import BASE, NOW, body, form, prometheus, route_servicegraph
+from tests.connectors.prometheus.routes import BASE, NOW, answer_for, body, form, prometheus, route_servicegraph
 
 pytestmark = pytest.mark.anyio
 
@@ -178,15 +178,42 @@ async def test_an_answer_that_is_not_a_vector_is_a_problem_and_its_figures_stay_
     assert len(batch.records) == 4
 
 
-async def test_a_failing_query_fails_the_whole_read_with_prometheus_reason() -> None:
-    router = respx.Router(base_url=BASE, assert_all_mocked=True)
+def failing(router: respx.Router, which: str) -> None:
+    """Every servicegraph query answers from the fixtures but the one containing `which`, which Prometheus refuses."""
 
     def answer(request: httpx.Request) -> httpx.Response:
-        if "histogram_quantile(0.95" in form(request)["query"][0]:
+        query = form(request)["query"][0]
+        if which in query:
             return httpx.Response(422, json=body("execution.json"))
-        return httpx.Response(200, json=body("servicegraph/requests.json"))
+        return httpx.Response(200, json=body(f"servicegraph/{answer_for(query)}.json"))
 
     router.post("/api/v1/query").mock(side_effect=answer)
+
+
+async def test_a_failing_latency_query_is_a_problem_and_the_edges_keep_their_other_figures() -> None:
+    router = respx.Router(base_url=BASE, assert_all_mocked=True)
+    failing(router, "histogram_quantile(0.95")
+    prom, waits = prometheus(router)
+
+    batch = await prom.fetch_topology(SINCE, NOW)
+
+    assert len(batch.records) == 4 and waits.seconds == []
+    assert all(d.stats is not None and d.stats.p95_ms is None for d in batch.records)
+    assert any(d.stats is not None and d.stats.p50_ms is not None and d.stats.errors for d in batch.records)
+    assert (
+        Problem(
+            location="traces_service_graph_request_seconds p95",
+            reason=f"p95_ms unknown: POST {BASE}/api/v1/query: 422 Unprocessable Entity: "
+            "query processing would load too many samples into memory in query execution",
+            severity="warning",
+        )
+        in batch.problems
+    )
+
+
+async def test_a_failing_requests_query_fails_the_whole_read_with_prometheus_reason() -> None:
+    router = respx.Router(base_url=BASE, assert_all_mocked=True)
+    failing(router, "sum by (client, server, connection_type) (increase(traces_service_graph_request_total")
     prom, waits = prometheus(router)
 
     with pytest.raises(UpstreamError) as caught:
