@@ -175,8 +175,10 @@ class HttpSource:
                 wait = retry_after(response)
             if attempt >= self.settings.retries:
                 raise failure
-            backoff = FIRST_BACKOFF_SECONDS * 2**attempt
-            await self.context.sleep(min(wait if wait is not None else backoff, self.settings.max_retry_wait_seconds))
+            pause = pause_before_retry(wait, attempt, self.settings.max_retry_wait_seconds)
+            if pause is None:
+                raise UpstreamError(f"{failure} {too_long(wait)}", failure.status)
+            await self.context.sleep(pause)
             attempt += 1
 
 
@@ -215,6 +217,19 @@ def _explain(response: httpx.Response) -> str:
             message = error
         message = message or body.get("message")
     return f"{reason}{hint}: {str(message)[:300]}" if message else reason + hint
+
+
+def pause_before_retry(asked: float | None, attempt: int, cap: float) -> float | None:
+    """How long to wait before retry `attempt + 1`: what the upstream asked, else exponential backoff
+    capped at `cap`. None when the upstream asked for longer than `cap`: retrying sooner than asked
+    would only be refused again, so the caller gives up and says when to come back instead."""
+    if asked is not None:
+        return asked if asked <= cap else None
+    return min(FIRST_BACKOFF_SECONDS * 2**attempt, cap)
+
+
+def too_long(asked: float | None) -> str:
+    return f"(asked to retry after {asked:g} s, longer than max_retry_wait_seconds; not retried)"
 
 
 def retry_after(response: httpx.Response) -> float | None:

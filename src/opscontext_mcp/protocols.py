@@ -134,6 +134,8 @@ class HttpConnectorSettings(ConnectorSettings):
     retries: int = Field(default=3, ge=0, le=10)
     """Extra attempts after a 429, a 5xx or a network error, with backoff that honours Retry-After."""
     max_retry_wait_seconds: float = Field(default=10, ge=0)
+    """The longest pause before a retry: backoff stops growing there, and a Retry-After asking for longer
+    is not retried at all (retrying before the upstream allows it only spends the retries)."""
     verify_tls: bool = True
 
     @field_validator("base_url")

@@ -37,17 +37,31 @@ async def test_a_429_waits_as_long_as_retry_after_asks_then_succeeds() -> None:
     assert route.calls.last.request.url.params["limit"] == "5"
 
 
-async def test_waits_never_exceed_the_configured_cap_and_retries_run_out() -> None:
+async def test_backoff_waits_never_exceed_the_configured_cap_and_retries_run_out() -> None:
     router = respx.Router(base_url=BASE, assert_all_mocked=True)
-    router.get("/slow").mock(
+    router.get("/slow").mock(return_value=httpx.Response(503, json={"error": {"message": "maintenance"}}))
+    http, waits = source(router, retries=3, max_retry_wait_seconds=1.5)
+    with pytest.raises(UpstreamError) as caught:
+        await http.get_json("/slow")
+    assert waits == [0.5, 1.0, 1.5]
+    assert caught.value.status == 503
+    assert str(caught.value) == "GET https://upstream.example/slow: 503 Service Unavailable: maintenance"
+
+
+async def test_a_retry_after_longer_than_the_cap_is_not_retried_early_and_says_when_to_come_back() -> None:
+    router = respx.Router(base_url=BASE, assert_all_mocked=True)
+    route = router.get("/slow").mock(
         return_value=httpx.Response(503, headers={"Retry-After": "3600"}, json={"error": {"message": "maintenance"}})
     )
     http, waits = source(router, retries=2, max_retry_wait_seconds=4)
     with pytest.raises(UpstreamError) as caught:
         await http.get_json("/slow")
-    assert waits == [4.0, 4.0]
+    assert route.call_count == 1 and waits == []
     assert caught.value.status == 503
-    assert str(caught.value) == "GET https://upstream.example/slow: 503 Service Unavailable: maintenance"
+    assert str(caught.value) == (
+        "GET https://upstream.example/slow: 503 Service Unavailable: maintenance "
+        "(asked to retry after 3600 s, longer than max_retry_wait_seconds; not retried)"
+    )
 
 
 async def test_authentication_failures_are_not_retried_and_never_echo_the_token() -> None:

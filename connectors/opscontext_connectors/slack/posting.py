@@ -25,7 +25,7 @@ import httpx
 
 from opscontext_mcp.model import Delivery, StatusMessage
 
-from ..http import FIRST_BACKOFF_SECONDS, HttpSource, retry_after
+from ..http import HttpSource, pause_before_retry, retry_after
 
 TEXT_LIMIT = 40_000
 """Slack cuts `text` longer than this; cutting it ourselves keeps the marker visible."""
@@ -90,8 +90,10 @@ async def send(http: HttpSource, url: str, payload: Mapping[str, Any]) -> httpx.
             if response.status_code != 429 or attempt >= http.settings.retries:
                 return response
             wait = retry_after(response)
-        backoff = FIRST_BACKOFF_SECONDS * 2**attempt
-        await http.context.sleep(min(wait if wait is not None else backoff, http.settings.max_retry_wait_seconds))
+        pause = pause_before_retry(wait, attempt, http.settings.max_retry_wait_seconds)
+        if pause is None:  # Slack asked for longer than we may wait: the 429 is the answer
+            return response
+        await http.context.sleep(pause)
         attempt += 1
 
 
@@ -109,7 +111,12 @@ def failed(http: HttpSource, response: httpx.Response, code: str | None, hint: s
     if response.status_code >= 500:
         error = f"Slack failed ({said}); {MAYBE_POSTED}"
     elif response.status_code == 429:
-        error = f"Slack is limiting posts ({said}) and still was after the retries; the message was not posted"
+        asked = retry_after(response)
+        if asked is not None and asked > http.settings.max_retry_wait_seconds:
+            wait = f"asks to wait {asked:g} s, longer than max_retry_wait_seconds"
+        else:
+            wait = "still was after the retries"
+        error = f"Slack is limiting posts ({said}) and {wait}; the message was not posted"
     else:
         error = f"Slack refused the message ({said})" + (f": {hint}" if hint else "")
     return Delivery(ok=False, error=http.scrub(error))

@@ -125,19 +125,28 @@ async def test_a_rate_limit_is_retried_after_the_wait_slack_asks_for_with_the_sa
     assert posted(route, 0) == posted(route, 1)
 
 
-async def test_a_rate_limit_that_outlasts_the_retries_is_a_failed_delivery_saying_nothing_was_posted() -> None:
+@pytest.mark.parametrize(
+    ("asked", "calls", "waits", "wording"),
+    [
+        ("3", 3, [3.0, 3.0], "still was after the retries"),
+        ("30", 1, [], "asks to wait 30 s, longer than max_retry_wait_seconds"),
+    ],
+    ids=["outlasts-the-retries", "asks-longer-than-the-cap"],
+)
+async def test_a_rate_limit_that_cannot_be_waited_out_is_a_failed_delivery_saying_nothing_was_posted(
+    asked: str, calls: int, waits: list[float], wording: str
+) -> None:
     routes = router()
     route = routes.post(POST_MESSAGE).mock(
-        return_value=httpx.Response(429, headers={"Retry-After": "30"}, json={"ok": False, "error": "ratelimited"})
+        return_value=httpx.Response(429, headers={"Retry-After": asked}, json={"ok": False, "error": "ratelimited"})
     )
-    slack, waits = web_api(routes, retries=2, max_retry_wait_seconds=5)
+    slack, recorded = web_api(routes, retries=2, max_retry_wait_seconds=5)
 
     delivery = await slack.post_status(UPDATE)
 
-    assert route.call_count == 3 and waits.seconds == [5.0, 5.0]
+    assert route.call_count == calls and recorded.seconds == waits
     assert delivery.error == (
-        "Slack is limiting posts (ratelimited, HTTP 429 Too Many Requests) and still was after the retries; "
-        "the message was not posted"
+        f"Slack is limiting posts (ratelimited, HTTP 429 Too Many Requests) and {wording}; the message was not posted"
     )
 
 
