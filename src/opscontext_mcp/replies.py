@@ -261,12 +261,41 @@ class AlertView(Reply):
     silenced_by: list[str] | None = None
     inhibited_by: list[str] | None = None
     link: str | None = None
+    group: int | None = None
+    """The root-cause group it belongs to (see `groups`); none for a silenced or inhibited alert."""
     provenance: Provenance
+
+
+class ContributorView(Reply):
+    service: str
+    score: float
+    alerting: bool
+    evidence: list[str]
+    """Each reason, as the responder can check it."""
+    change: str | None = None
+    """The change shortly before it, when there was one."""
+
+
+class AlertGroupView(Reply):
+    """Firing alerts on connected services with onsets close together: one probable cause."""
+
+    group: int
+    started_at: datetime
+    minutes_active: int
+    severity: str | None = None
+    alerts: int
+    services: list[str]
+    """Alerting services, earliest first."""
+    primary_contributor: ContributorView | None = None
+    other_candidates: list[ContributorView] = []
+    candidates_total: int
 
 
 class AlertsReply(Reply):
     service: str | None = None
     depth: int
+    groups: list[AlertGroupView]
+    groups_total: int
     alerts: list[AlertView]
     total: int
     truncated: bool
@@ -323,6 +352,8 @@ class ChangeSection(SectionNote):
 
 
 class AlertSection(SectionNote):
+    groups: list[AlertGroupView] = []
+    """The root-cause groups of these alerts, with their primary contributors."""
     items: list[AlertView] = []
     total: int = 0
     truncated: bool = False

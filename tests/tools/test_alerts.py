@@ -48,3 +48,30 @@ async def test_an_unknown_service_is_a_readable_error_with_suggestions(demo_serv
     async with Client(demo_server) as client:
         message = await call_error(client, "active_alerts", service="chekout")
     assert "checkout" in message
+
+
+async def test_the_demo_incident_is_one_group_whose_primary_contributor_is_payment_with_evidence(demo_server) -> None:  # type: ignore[no-untyped-def]
+    async with Client(demo_server) as client:
+        answer = await call(client, "active_alerts")
+    incident, memory = answer["groups"]
+    assert answer["groups_total"] == 2
+    assert incident["services"] == ["payment", "checkout", "frontend"] and incident["alerts"] == 5
+    assert (incident["group"], incident["severity"], incident["minutes_active"]) == (1, "critical", 18)
+    primary = incident["primary_contributor"]
+    assert primary["service"] == "payment" and primary["change"] == "chg-payment-2140"
+    assert "first to alert" in primary["evidence"]
+    assert "change chg-payment-2140 3 min before its first alert" in primary["evidence"]
+    assert "3 of 3 alerting services depend on it (itself included)" in primary["evidence"]
+    runner_up = incident["other_candidates"][0]
+    assert runner_up["service"] == "payment-gateway" and runner_up["alerting"] is False
+    assert any(reason.startswith("calls into it fail") for reason in runner_up["evidence"])
+    assert memory["services"] == ["redis-cart"] and memory["primary_contributor"]["service"] == "redis-cart"
+    groups = {a["name"]: a.get("group") for a in answer["alerts"]}
+    assert groups["PaymentLatencyHigh"] == groups["CheckoutSLOBurnRateHigh"] == 1
+    assert groups["RedisCartMemoryHigh"] == 2 and groups["ShippingQuoteLatencyHigh"] is None
+
+
+async def test_a_service_answer_shows_the_groups_of_its_alerts_numbered_as_estate_wide(demo_server) -> None:  # type: ignore[no-untyped-def]
+    async with Client(demo_server) as client:
+        answer = await call(client, "active_alerts", service="frontend", depth=0)
+    assert [(g["group"], g["primary_contributor"]["service"]) for g in answer["groups"]] == [(1, "payment")]

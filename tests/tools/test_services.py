@@ -94,6 +94,7 @@ async def test_service_context_answers_every_section_with_provenance(demo_server
     assert deploy["hop"] == 1 and deploy["provenance"]["ref"].startswith("changes/")
     alert_names = {a["name"] for a in context["alerts"]["items"]}
     assert {"CheckoutLatencyHigh", "PaymentLatencyHigh"} <= alert_names
+    assert [g["primary_contributor"]["service"] for g in context["alerts"]["groups"]] == ["payment"]
     assert context["runbook"]["best"]["services"] == ["checkout"]
     assert context["slo"]["status"] == "not_available"
     assert context["incidents"]["status"] == "not_available"

@@ -32,6 +32,7 @@ CHANGES_SHOWN = 5
 CHANGE_WINDOW_HOURS = 24.0
 CHANGE_DEPTH = 2
 ALERTS_SHOWN = 10
+GROUPS_SHOWN = 3
 INCIDENTS_SHOWN = 5
 CONSULTED = (
     Capability.CATALOG,
@@ -147,7 +148,7 @@ def service_context(snapshot: Snapshot, entry: ServiceEntry, now: datetime) -> S
     changes, change_total, _ = changes_near(snapshot, entry, since, now, CHANGE_DEPTH, None, now, CHANGES_SHOWN)
     status, note = section_status(snapshot, bool(changes), Capability.CHANGES)
 
-    alerts = active_alerts(snapshot, entry, 1, now, ALERTS_SHOWN)
+    alerts = active_alerts(snapshot, entry, 1, now, ALERTS_SHOWN, GROUPS_SHOWN)
     alert_status, alert_note = section_status(snapshot, bool(alerts.total), Capability.ALERTS)
     alert_note = alert_note or (
         f"{alerts.firing} firing, {alerts.suppressed} silenced or inhibited; here and one hop down"
@@ -185,6 +186,7 @@ def service_context(snapshot: Snapshot, entry: ServiceEntry, now: datetime) -> S
         alerts=AlertSection(
             status=alert_status,
             note=alert_note,
+            groups=alerts.groups,
             items=alerts.shown,
             total=alerts.total,
             truncated=alerts.total > len(alerts.shown),

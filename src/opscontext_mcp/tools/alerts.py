@@ -23,13 +23,14 @@ def register(server: MCPServer, runtime: Runtime) -> None:
         service: Annotated[str | None, arg(description="Omit for every service", max_length=300)] = None,
         depth: Annotated[int, arg(ge=0, le=6, description="Dependency hops to include with a service")] = 1,
         limit: Annotated[int, arg(ge=1, le=200)] = 20,
+        groups: Annotated[int, arg(ge=1, le=50, description="Most groups listed")] = 5,
     ) -> Annotated[CallToolResult, published(AlertsReply)]:
-        """Alerts firing now, firing before silenced/inhibited, nearest and earliest first; for a service also its dependencies' with hop distance."""
+        """Firing alerts grouped by shared root cause, each group's primary contributor and runners-up with evidence; then the alerts, muted last. For a service: also its dependencies', with hops."""
         snapshot = await current_snapshot(runtime)
         now = runtime.clock.now()
         entry = service_argument(snapshot, service) if service else None
         hops = depth if entry is not None else 0
-        found = find_active(snapshot, entry, hops, now, limit)
+        found = find_active(snapshot, entry, hops, now, limit, groups)
         status = freshness(snapshot, now, Capability.ALERTS, Capability.CATALOG, Capability.TOPOLOGY)
         if found.unresolved:
             status.warnings.append(
@@ -39,6 +40,8 @@ def register(server: MCPServer, runtime: Runtime) -> None:
             AlertsReply(
                 service=entry.id if entry else None,
                 depth=hops,
+                groups=found.groups,
+                groups_total=found.groups_total,
                 alerts=found.shown,
                 total=found.total,
                 truncated=found.total > len(found.shown),

@@ -1,0 +1,417 @@
+"""Alerts grouped by shared root cause, and the primary contributor of each group.
+
+Grouping follows what Dynatrace Davis and Keep's topology processor do, restricted to real
+dependency edges: two firing alerts belong together when their services are the same, adjacent
+in the dependency graph, or joined through one service that is not alerting (an alert gone
+missing must not split an incident in two), and their onsets are within `window` of each other.
+Groups are the connected components of that relation (single linkage), so a chain of alerts
+each a few minutes after the last forms one group.
+
+Ranking names the service that best explains a group. Fan-in callers amplify latency, so
+"loudest wins" fails; the evidence weighed instead, each written out for the responder to check:
+
+- position: how many of the group's alerting services depend on the candidate, directly or
+  through others, and whether something it depends on is itself alerting (then the cause is
+  more likely below it);
+- onset order: the first to alert, relative to the group's start;
+- internal versus external symptom (PRISM's test): a root cause tends to show a resource
+  symptom of its own (CPU, memory, disk, restarts, exhausted pools), a victim only the
+  latency and errors it inherits;
+- a change shortly before the onset;
+- trace attribution: calls into the candidate failing more than its own calls out, from the
+  observed edges. A caller whose own outgoing calls fail more than the calls into it is
+  showing inherited symptoms; a quiet service whose callers reach it without failing is
+  observed healthy.
+
+Services without an alert of their own that a group's services call are candidates too: a
+vendor-run or uninstrumented dependency is often the cause, and it never alerts. Everything
+here is deterministic: ties break on onset, then name.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+WINDOW = timedelta(minutes=15)
+CHANGE_LOOKBACK = timedelta(hours=6)
+RECENT_CHANGE = timedelta(hours=1)
+REACH_DEPTH = 4
+"""How many dependency hops a cause may sit below the alerting services it explains."""
+ERROR_FLOOR = 0.05
+"""An error ratio below this on an edge is ordinary background, not evidence."""
+
+WEIGHTS = {
+    "explains": 3.0,
+    "alerting_below": -2.0,
+    "internal": 1.5,
+    "first": 1.0,
+    "change": 1.5,
+    "own_errors": 1.0,
+    "inherited": -1.0,
+    "alerting": 0.5,
+    "calls_succeed": -1.5,
+}
+
+_INTERNAL_WORDS = frozenset(
+    {
+        "cpu",
+        "memory",
+        "mem",
+        "oom",
+        "oomkilled",
+        "heap",
+        "gc",
+        "disk",
+        "filesystem",
+        "inode",
+        "inodes",
+        "volume",
+        "saturation",
+        "saturated",
+        "throttling",
+        "throttled",
+        "restart",
+        "restarts",
+        "restarting",
+        "crashloop",
+        "crashlooping",
+        "crash",
+        "evicted",
+        "socket",
+        "sockets",
+        "pool",
+        "threadpool",
+        "threads",
+        "descriptors",
+        "fd",
+        "down",
+        "unhealthy",
+        "lag",
+        "replication",
+        "connections",
+    }
+)
+_SEVERITY_RANKS = {
+    "critical": 4,
+    "page": 4,
+    "p1": 4,
+    "sev1": 4,
+    "emergency": 4,
+    "error": 3,
+    "high": 3,
+    "major": 3,
+    "p2": 3,
+    "sev2": 3,
+    "warning": 2,
+    "medium": 2,
+    "minor": 2,
+    "p3": 2,
+    "sev3": 2,
+    "info": 1,
+    "low": 1,
+    "none": 0,
+}
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+
+
+def is_internal_symptom(name: str, labels: Mapping[str, str] | None = None) -> bool:
+    """Whether an alert reports the service's own resources (CPU, memory, disk, restarts, pools) rather
+    than what its users see (latency, errors, availability). A `symptom: internal|external` label decides
+    when present; otherwise the words of the alert name do."""
+    declared = (labels or {}).get("symptom", "").strip().lower()
+    if declared in ("internal", "external"):
+        return declared == "internal"
+    words = {word.lower() for word in _WORD.findall(name.replace("_", " ").replace("-", " "))}
+    return bool(words & _INTERNAL_WORDS)
+
+
+def severity_rank(severity: str | None) -> int:
+    """Higher is worse; an unknown severity ranks as a warning."""
+    return _SEVERITY_RANKS.get((severity or "").strip().lower(), 2)
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One firing alert, reduced to what grouping weighs."""
+
+    key: str
+    service: str
+    name: str
+    onset: datetime
+    severity: str | None = None
+    internal: bool = False
+
+
+class Topology(Protocol):
+    def dependencies(self, service: str) -> Iterable[str]:
+        """What `service` calls or needs."""
+        ...
+
+    def dependents(self, service: str) -> Iterable[str]:
+        """What calls or needs `service`."""
+        ...
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What besides the alerts can point at a cause."""
+
+    changes: Mapping[str, Sequence[tuple[datetime, str]]] = field(default_factory=dict)
+    """Service → (when, change id), any order."""
+    edge_errors: Mapping[tuple[str, str], float] = field(default_factory=dict)
+    """(caller, callee) → share of observed calls on that edge that failed."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    service: str
+    score: float
+    alerting: bool
+    explains: int
+    """How many of the group's alerting services depend on it (itself included)."""
+    onset: datetime | None
+    internal: bool
+    change: tuple[datetime, str] | None
+    errors_in: float | None
+    """The worst error ratio of calls into it from the group, when traffic was observed."""
+    errors_out: float | None
+    """The worst error ratio of its own calls out, when traffic was observed."""
+    evidence: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Group:
+    signals: tuple[Signal, ...]
+    """Earliest first."""
+    services: tuple[str, ...]
+    """Alerting services, earliest onset first."""
+    started: datetime
+    severity: str | None
+    candidates: tuple[Candidate, ...]
+    """Best explanation first."""
+
+    @property
+    def primary(self) -> Candidate | None:
+        return self.candidates[0] if self.candidates else None
+
+
+def analyse(
+    signals: Sequence[Signal], topology: Topology, evidence: Evidence, window: timedelta = WINDOW
+) -> list[Group]:
+    """Every group with its ranked candidates, the most severe, then largest, then earliest first."""
+    groups = [
+        _group(members, rank_contributors(members, topology, evidence, window))
+        for members in group_signals(signals, topology, window)
+    ]
+    groups.sort(key=lambda g: (-severity_rank(g.severity), -len(g.signals), g.started, g.services))
+    return groups
+
+
+def group_signals(signals: Sequence[Signal], topology: Topology, window: timedelta = WINDOW) -> list[list[Signal]]:
+    """Connected components of "same or nearby service, onsets within `window`", each earliest first."""
+    by_service: dict[str, list[int]] = {}
+    ordered = sorted(range(len(signals)), key=lambda i: (signals[i].onset, signals[i].key))
+    for index in ordered:
+        by_service.setdefault(signals[index].service, []).append(index)
+    onsets = {service: [signals[i].onset for i in members] for service, members in by_service.items()}
+    parent = list(range(len(signals)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def join(i: int, j: int) -> None:
+        a, b = root(i), root(j)
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+
+    for members in by_service.values():
+        for before, after in zip(members, members[1:], strict=False):
+            if signals[after].onset - signals[before].onset <= window:
+                join(before, after)
+    for service, other in _nearby_pairs(by_service, topology):
+        theirs = onsets[other]
+        for index in by_service[service]:
+            nearest = _nearest(theirs, signals[index].onset)
+            if abs(theirs[nearest] - signals[index].onset) <= window:
+                join(index, by_service[other][nearest])
+
+    components: dict[int, list[Signal]] = {}
+    for index in ordered:
+        components.setdefault(root(index), []).append(signals[index])
+    return list(components.values())
+
+
+def rank_contributors(
+    signals: Sequence[Signal], topology: Topology, evidence: Evidence, window: timedelta = WINDOW
+) -> list[Candidate]:
+    """The group's alerting services and the quiet services they call, best explanation first."""
+    first_onset: dict[str, datetime] = {}
+    internal: dict[str, list[str]] = {}
+    for signal in sorted(signals, key=lambda s: s.onset):
+        first_onset.setdefault(signal.service, signal.onset)
+        if signal.internal:
+            internal.setdefault(signal.service, []).append(signal.name)
+    alerting = list(first_onset)
+    started = min(first_onset.values())
+    quiet = sorted({d for s in alerting for d in topology.dependencies(s) if d not in first_onset})
+    universe = set(alerting) | set(quiet)
+    reach = {s: _reach(s, topology, universe) for s in universe}
+    candidates = []
+    for service in [*alerting, *quiet]:
+        explained = sorted(s for s in alerting if service in reach[s])
+        below = sorted(
+            s
+            for s in alerting
+            if s != service and s in reach[service] and first_onset[s] <= first_onset.get(service, first_onset[s])
+        )
+        candidates.append(
+            _weigh(service, explained, below, len(alerting), first_onset, internal, started, window, topology, evidence)
+        )
+    candidates.sort(key=lambda c: (-c.score, c.onset is None, c.onset or started, c.service))
+    return candidates
+
+
+def _weigh(
+    service: str,
+    explained: list[str],
+    below: list[str],
+    alerting_total: int,
+    first_onset: Mapping[str, datetime],
+    internal: Mapping[str, list[str]],
+    started: datetime,
+    window: timedelta,
+    topology: Topology,
+    evidence: Evidence,
+) -> Candidate:
+    onset = first_onset.get(service)
+    symptoms = internal.get(service, [])
+    change = _recent_change(evidence.changes.get(service, ()), onset or started)
+    errors_in = _worst(evidence.edge_errors.get((caller, service)) for caller in topology.dependents(service))
+    errors_out = _worst(evidence.edge_errors.get((service, callee)) for callee in topology.dependencies(service))
+    own_errors = max((errors_in or 0.0) - (errors_out or 0.0), 0.0)
+    inherited = onset is not None and not symptoms and (errors_out or 0.0) >= max(errors_in or 0.0, ERROR_FLOOR)
+    # A quiet service that callers reach without failing is observed healthy, not merely unobserved.
+    calls_succeed = onset is None and errors_in is not None and errors_in < ERROR_FLOOR
+
+    parts = {
+        "explains": len(explained) / alerting_total,
+        "alerting_below": 1.0 if below else 0.0,
+        "internal": 1.0 if symptoms else 0.0,
+        "first": 0.0 if onset is None else 1.0 - min((onset - started) / window, 1.0),
+        "change": 0.0 if change is None else (1.0 if (onset or started) - change[0] <= RECENT_CHANGE else 0.5),
+        "own_errors": min(own_errors / ERROR_FLOOR, 1.0) if own_errors >= ERROR_FLOOR else 0.0,
+        "inherited": 1.0 if inherited else 0.0,
+        "alerting": 1.0 if onset is not None else 0.0,
+        "calls_succeed": 1.0 if calls_succeed else 0.0,
+    }
+    score = round(sum(WEIGHTS[name] * value for name, value in parts.items()), 4)
+
+    said = [f"{len(explained)} of {alerting_total} alerting services depend on it (itself included)"]
+    if below:
+        said.append(f"something it depends on alerted first or at once: {', '.join(below[:3])}")
+    elif onset is None:
+        said.append("no alert of its own; nothing it depends on is alerting")
+    else:
+        said.append("nothing it depends on is alerting")
+    if onset is not None:
+        lag = int((onset - started).total_seconds() // 60)
+        said.append("first to alert" if onset == started else f"alerted {lag} min after the group's first alert")
+    if symptoms:
+        said.append(f"internal symptom: {', '.join(dict.fromkeys(symptoms))}")
+    elif onset is not None:
+        said.append("external symptoms only (latency, errors, availability)")
+    if change is not None:
+        minutes = int(((onset or started) - change[0]).total_seconds() // 60)
+        said.append(f"change {change[1]} {minutes} min before {'its first alert' if onset else 'the group began'}")
+    if own_errors >= ERROR_FLOOR:
+        said.append(f"calls into it fail {errors_in:.0%}, its own calls out {errors_out or 0.0:.0%}")
+    if calls_succeed:
+        said.append(f"calls into it succeed ({errors_in:.0%} fail)")
+    if inherited:
+        said.append(
+            f"its own calls out fail {errors_out:.0%}, at least as often as calls into it: symptoms look inherited"
+        )
+    return Candidate(
+        service=service,
+        score=score,
+        alerting=onset is not None,
+        explains=len(explained),
+        onset=onset,
+        internal=bool(symptoms),
+        change=change,
+        errors_in=errors_in,
+        errors_out=errors_out,
+        evidence=tuple(said),
+    )
+
+
+def _group(members: list[Signal], candidates: list[Candidate]) -> Group:
+    services = list(dict.fromkeys(s.service for s in members))
+    worst = max(members, key=lambda s: severity_rank(s.severity))
+    return Group(
+        signals=tuple(members),
+        services=tuple(services),
+        started=members[0].onset,
+        severity=worst.severity,
+        candidates=tuple(candidates),
+    )
+
+
+def _nearby_pairs(by_service: Mapping[str, list[int]], topology: Topology) -> Iterable[tuple[str, str]]:
+    """Alerting service pairs that are adjacent, or joined through one service that is not alerting."""
+    for service in by_service:
+        seen = {service}
+        for near in _neighbours(service, topology):
+            if near in seen:
+                continue
+            seen.add(near)
+            if near in by_service:
+                yield service, near
+                continue
+            for far in _neighbours(near, topology):
+                if far not in seen and far in by_service:
+                    seen.add(far)
+                    yield service, far
+
+
+def _neighbours(service: str, topology: Topology) -> Iterable[str]:
+    yield from topology.dependencies(service)
+    yield from topology.dependents(service)
+
+
+def _nearest(ordered: list[datetime], moment: datetime) -> int:
+    at = bisect.bisect_left(ordered, moment)
+    if at == len(ordered) or (at > 0 and moment - ordered[at - 1] <= ordered[at] - moment):
+        return at - 1
+    return at
+
+
+def _reach(start: str, topology: Topology, universe: set[str]) -> set[str]:
+    """`start` and what it depends on within `universe`, up to REACH_DEPTH hops."""
+    reached = {start}
+    frontier = [start]
+    for _ in range(REACH_DEPTH):
+        frontier = [d for node in frontier for d in topology.dependencies(node) if d in universe and d not in reached]
+        reached.update(frontier)
+        if not frontier:
+            break
+    return reached
+
+
+def _recent_change(changes: Sequence[tuple[datetime, str]], before: datetime) -> tuple[datetime, str] | None:
+    """The latest change within CHANGE_LOOKBACK before `before` (or at it)."""
+    earlier = [c for c in changes if before - CHANGE_LOOKBACK <= c[0] <= before]
+    return max(earlier, default=None)
+
+
+def _worst(ratios: Iterable[float | None]) -> float | None:
+    seen = [r for r in ratios if r is not None]
+    return max(seen) if seen else None
