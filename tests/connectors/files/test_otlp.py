@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 from opscontext_connectors.files import FilesConnector, FilesSettings
-from opscontext_connectors.files.otlp import derive_dependencies, read_spans
+from opscontext_connectors.files.otlp import derive_dependencies
+from opscontext_connectors.files.otlpjson import read_spans
 
 from opscontext_mcp.protocols import ConnectorContext
 
@@ -296,3 +297,24 @@ async def test_the_files_connector_serves_its_telemetry_window_from_json_and_jso
     assert (edge.caller, edge.callee, edge.stats.requests) == ("frontend", "checkout", 2)
     assert edge.provenance.source == "local" and edge.provenance.ref == "traces/"
     assert await files.fetch_topology(BASE, AT) is batch
+
+
+def test_trace_files_answer_the_spans_overlapping_a_window_and_keep_them_through_topology_reads(
+    write_tree: Callable[..., Path],
+) -> None:
+    from opscontext_connectors.files.otlp import TraceFiles
+
+    early = span("a", 2, 0, 10)  # 09:00:00.000 - 09:00:00.010
+    middle = span("b", 2, 60_000, 10, trace="t2")  # 09:01
+    late = span("c", 2, 120_000, 10, trace="t3")  # 09:02
+    root = write_tree({"traces/a.json": {"resourceSpans": [resource("web", early, middle, late)]}})
+    files = TraceFiles(root, lambda: sorted((root / "traces").glob("*.json")), "local", "traces/")
+    minute = timedelta(minutes=1)
+
+    before = files.spans(BASE + minute / 2, BASE + minute + minute / 2)
+    files.dependencies(BASE + 2 * minute, BASE + 3 * minute)  # a later, shorter window
+    after = files.spans(BASE + minute / 2, BASE + minute + minute / 2)
+
+    assert [s.span_id for s in before.records] == ["b"]
+    assert [s.span_id for s in after.records] == ["b"] and after.problems == ()
+    assert [s.span_id for s in files.spans(BASE, BASE + 3 * minute).records] == ["a", "b", "c"]

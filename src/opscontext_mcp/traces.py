@@ -1,0 +1,35 @@
+"""Spans as trace-reading connectors hand them over: the smallest shape trace analysis needs.
+
+Trace sources (a folder of OTLP/JSON exports today) keep only the attributes analysis reads:
+peer and messaging names for dependencies, `enduser.id` / `session.id` for the users a journey
+touched, `http.route` and the response status. Spans are plain slotted dataclasses rather than
+pydantic records: a busy hour is hundreds of thousands of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+INTERNAL, SERVER, CLIENT, PRODUCER, CONSUMER = 1, 2, 3, 4, 5
+"""OpenTelemetry span kinds, by their OTLP numbers."""
+
+
+@dataclass(slots=True)
+class Span:
+    trace_id: str
+    span_id: str
+    parent_id: str
+    """Empty for a root span."""
+    service: str
+    """The `service.name` of the resource that emitted it."""
+    name: str
+    kind: int
+    start_ns: int
+    end_ns: int
+    error: bool
+    attributes: dict[str, Any]
+
+    @property
+    def duration_ms(self) -> float:
+        return max(self.end_ns - self.start_ns, 0) / 1e6
