@@ -14,6 +14,19 @@ from typing import Any
 INTERNAL, SERVER, CLIENT, PRODUCER, CONSUMER = 1, 2, 3, 4, 5
 """OpenTelemetry span kinds, by their OTLP numbers."""
 
+PEER_ATTRIBUTES = (
+    "peer.service",
+    "db.namespace",
+    "db.name",
+    "server.address",
+    "net.peer.name",
+    "db.system.name",
+    "db.system",
+)
+"""Attributes that name the other side of a CLIENT span, most specific first."""
+QUEUE_ATTRIBUTES = ("peer.service", "messaging.destination.name", "messaging.destination")
+"""Attributes that name the queue or topic of a PRODUCER or CONSUMER span."""
+
 
 @dataclass(slots=True)
 class Span:
@@ -33,3 +46,13 @@ class Span:
     @property
     def duration_ms(self) -> float:
         return max(self.end_ns - self.start_ns, 0) / 1e6
+
+
+def peer_of(span: Span) -> str | None:
+    """The service, database or queue a CLIENT or PRODUCER span calls, as its attributes name it."""
+    keys = QUEUE_ATTRIBUTES if span.kind == PRODUCER else PEER_ATTRIBUTES
+    for key in keys:
+        value = span.attributes.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None

@@ -23,10 +23,10 @@ from typing import Any
 
 from opscontext_mcp.model import Dependency, DependencyKind, Provenance, TrafficStats
 from opscontext_mcp.protocols import Batch, Problem
-from opscontext_mcp.traces import CLIENT, CONSUMER, PRODUCER, SERVER, Span
+from opscontext_mcp.traces import CLIENT, CONSUMER, PEER_ATTRIBUTES, PRODUCER, QUEUE_ATTRIBUTES, SERVER, Span
 
 from ..values import utc_now
-from .otlpjson import PEER_ATTRIBUTES, QUEUE_ATTRIBUTES, read_spans
+from .otlpjson import read_spans
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from opscontext_mcp.protocols import Problem
-from opscontext_mcp.traces import CLIENT, CONSUMER, INTERNAL, PRODUCER, SERVER, Span
+from opscontext_mcp.traces import CLIENT, CONSUMER, INTERNAL, PEER_ATTRIBUTES, PRODUCER, QUEUE_ATTRIBUTES, SERVER, Span
 
 _KIND_NAMES = {
     "SPAN_KIND_INTERNAL": INTERNAL,
@@ -24,16 +24,6 @@ _KIND_NAMES = {
     "SPAN_KIND_CONSUMER": CONSUMER,
 }
 _STATUS_ERROR = 2
-PEER_ATTRIBUTES = (
-    "peer.service",
-    "db.namespace",
-    "db.name",
-    "server.address",
-    "net.peer.name",
-    "db.system.name",
-    "db.system",
-)
-QUEUE_ATTRIBUTES = ("peer.service", "messaging.destination.name", "messaging.destination")
 _KEPT_ATTRIBUTES = frozenset(
     {
         *PEER_ATTRIBUTES,
