@@ -7,11 +7,11 @@ refused where the record is built, so one sloppy upstream cannot break compariso
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class Record(BaseModel):
@@ -254,15 +254,118 @@ class Incident(Sourced):
     link: str | None = None
 
 
-class SLO(Sourced):
-    """An OpenSLO v1 SLO, reduced to what evaluation needs."""
+MetricValue = str | float | int | bool | list[str]
+
+
+class MetricSource(Record):
+    """Where one SLI query is read from: OpenSLO `metricSource`."""
+
+    type: str
+    """The source type, lower case (`prometheus`, `dynatrace`, `traces`, …); taken from the referenced
+    DataSource when the SLI names one and gives no type of its own."""
+    ref: str | None = None
+    """`metricSourceRef`: the DataSource object it names, if any."""
+    spec: dict[str, MetricValue] = Field(default_factory=dict)
+    """Free-form per source type (`query:` for Prometheus; `service`, `span_name`, … for traces)."""
+
+
+ComparisonOp = Literal["lt", "lte", "gt", "gte"]
+
+
+class Indicator(Record):
+    """An OpenSLO SLI: a ratio of events, or a metric compared with a threshold.
+
+    A ratio has exactly one of the shapes OpenSLO allows: `good` + `total`, `bad` + `total`, or
+    `raw` + `raw_type` (a precomputed ratio of successes or failures). A threshold has `metric`,
+    and the objective's `op` and `value` (the SLI is good when `metric op value` holds).
+    """
 
     name: str
-    service: str | None = None
+    kind: Literal["ratio", "threshold"]
+    good: MetricSource | None = None
+    bad: MetricSource | None = None
+    total: MetricSource | None = None
+    raw: MetricSource | None = None
+    raw_type: Literal["success", "failure"] | None = None
+    counter: bool = False
+    """The ratio's queries read monotonically increasing counters (OpenSLO `counter`)."""
+    metric: MetricSource | None = None
+    op: ComparisonOp | None = None
+    value: float | None = None
+
+    @model_validator(mode="after")
+    def _one_openslo_shape(self) -> Indicator:
+        counted = (self.good, self.bad, self.total)
+        precomputed = (self.raw, self.raw_type)
+        if self.kind == "ratio":
+            if self.metric is not None or self.op is not None or self.value is not None:
+                raise ValueError("a ratio indicator has no metric, op or value")
+            with_total = self.total is not None and (self.good is None) != (self.bad is None)
+            raw = all(part is not None for part in precomputed)
+            if not ((with_total and precomputed == (None, None)) or (raw and counted == (None, None, None))):
+                raise ValueError("a ratio indicator has good + total, bad + total, or raw + raw_type")
+        else:
+            if any(part is not None for part in (*counted, *precomputed)):
+                raise ValueError("a threshold indicator has no good, bad, total or raw")
+            if self.metric is None or self.op is None or self.value is None:
+                raise ValueError("a threshold indicator needs metric, op and value")
+        return self
+
+
+BudgetingMethod = Literal["Occurrences", "Timeslices", "RatioTimeslices"]
+
+
+class SLO(Sourced):
+    """An OpenSLO v1 SLO with its indicator resolved and its first objective, as evaluation needs it."""
+
+    name: str
+    display_name: str | None = None
+    description: str | None = None
+    service: str
+    """`spec.service` as written; resolution maps it to a canonical service."""
     target: float = Field(gt=0, lt=1)
-    time_window: str = "28d"
-    budgeting_method: Literal["Occurrences", "Timeslices", "RatioTimeslices"] = "Occurrences"
-    indicator: dict[str, object] = Field(default_factory=dict)
+    """The objective's `target`, or its `targetPercent` / 100."""
+    objective: str | None = None
+    """The objective's display name."""
+    period: timedelta
+    """The time window's duration. Shorthand units are m, h, d and w as such; a month (`M`) counts as
+    30 days, a quarter (`Q`) as 90 days and a year (`Y`) as 365 days."""
+    rolling: bool = True
+    """`isRolling` as written. A calendar-aligned window keeps its start and zone below, but is
+    evaluated as a rolling window of the same length ending now: the budget answers "over the last
+    period", which is what matters during an incident, not "since the month began"."""
+    calendar_start: AwareDatetime | None = None
+    time_zone: str | None = None
+    budgeting_method: BudgetingMethod = "Occurrences"
+    time_slice_target: float | None = Field(default=None, gt=0, le=1)
+    """Timeslices: the share of good events (or the threshold outcome) that makes a slice good."""
+    time_slice_window: timedelta | None = None
+    """Timeslices and RatioTimeslices: the length of one slice."""
+    indicator: Indicator
+
+    @model_validator(mode="after")
+    def _slices_match_the_method(self) -> SLO:
+        if self.period <= timedelta(0):
+            raise ValueError("period must be positive")
+        if self.budgeting_method == "Occurrences":
+            if self.time_slice_target is not None or self.time_slice_window is not None:
+                raise ValueError("Occurrences budgeting has no time slices")
+        elif self.time_slice_window is None or self.time_slice_window <= timedelta(0):
+            raise ValueError(f"{self.budgeting_method} budgeting needs a positive time_slice_window")
+        elif self.budgeting_method == "Timeslices" and self.time_slice_target is None:
+            raise ValueError("Timeslices budgeting needs a time_slice_target")
+        return self
+
+
+class Journey(Sourced):
+    """A user journey: what users do, the service they enter by, and the SLO that measures it."""
+
+    name: str
+    entry: str
+    """The entry service, by the name its source gives it."""
+    slo: str
+    """The OpenSLO name of the SLO measuring the journey."""
+    description: str | None = None
 
 
 class Series(Sourced):

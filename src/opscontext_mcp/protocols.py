@@ -29,6 +29,7 @@ from opscontext_mcp.model import (
     Dependency,
     EscalationPolicy,
     Incident,
+    Journey,
     Person,
     Runbook,
     Schedule,
@@ -100,6 +101,14 @@ class OnCallData:
     """The on-call tool's view of the people it pages; joined to the catalog's by email."""
     problems: tuple[Problem, ...] = ()
     service_names: ServiceNames = ()
+
+
+@dataclass(frozen=True)
+class SLOData:
+    slos: tuple[SLO, ...] = ()
+    journeys: tuple[Journey, ...] = ()
+    """User journeys and the SLO each is measured by; a journey may name an SLO another source serves."""
+    problems: tuple[Problem, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -219,7 +228,7 @@ class RunbookProvider(Protocol):
 
 @runtime_checkable
 class SLOProvider(Protocol):
-    async def fetch_slos(self) -> Batch[SLO]: ...
+    async def fetch_slos(self) -> SLOData: ...
 
 
 @dataclass(frozen=True)

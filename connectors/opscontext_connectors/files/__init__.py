@@ -6,7 +6,8 @@
         path: ./acme-shop          # relative to the config file
 
 Capabilities are those whose files exist: catalog/, oncall.yaml, runbooks/, changes/,
-alerts/, traces/ — or just those listed under `only:`. A refresh re-reads a capability's files only when one of them changed
+alerts/, traces/, slos/ (OpenSLO v1 SLO and SLI documents, and journeys.yaml) — or just those listed
+under `only:`. A refresh re-reads a capability's files only when one of them changed
 (path, size or modification time), so a large estate costs little between edits; traces/ (OTLP/JSON documents or
 JSON Lines, `.json` or `.jsonl`) is kept per file, and only a changed file is read again.
 
@@ -33,12 +34,14 @@ from opscontext_mcp.protocols import (
     ConnectorSettings,
     Health,
     OnCallData,
+    SLOData,
 )
 
 from .backstage import read_catalog
 from .otlp import TraceFiles
 from .records import read_alerts, read_changes, read_oncall
 from .runbooks import read_runbooks
+from .slos import read_slos
 
 T = TypeVar("T")
 
@@ -77,6 +80,8 @@ class FilesConnector:
             found.append(Capability.ALERTS)
         if (self.root / "traces").is_dir():
             found.append(Capability.TOPOLOGY)
+        if (self.root / "slos").is_dir():
+            found.append(Capability.SLO)
         return found
 
     async def check(self) -> Health:
@@ -153,3 +158,10 @@ class FilesConnector:
 
     async def fetch_topology(self, since: datetime, until: datetime) -> Batch[Dependency]:
         return await anyio.to_thread.run_sync(self._traces.dependencies, since, until)
+
+    async def fetch_slos(self) -> SLOData:
+        return await self._read(
+            "slos",
+            lambda: self._files("slos", ".yaml", ".yml"),
+            lambda at: read_slos(self.root / "slos", self.root, self.name, at),
+        )

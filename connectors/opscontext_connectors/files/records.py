@@ -92,7 +92,7 @@ class _ChangeIn(BaseModel):
         return value
 
 
-def _record_lists(
+def record_lists(
     paths: list[Path], root: Path, problems: list[Problem], key: str, expected: str
 ) -> Iterator[tuple[str, list[Any]]]:
     """(location, items) of every file that holds a list of records, or a mapping with one under `key`."""
@@ -118,7 +118,7 @@ def read_changes(paths: list[Path], root: Path, source: str, fetched_at: datetim
         parsed = _ChangeIn.model_validate(item)
         return Change(**parsed.model_dump(), provenance=Provenance(source=source, fetched_at=fetched_at, ref=where))
 
-    for location, items in _record_lists(
+    for location, items in record_lists(
         paths, root, problems, "changes", "a list of changes (or a mapping with a changes list)"
     ):
         records.extend(each_record(items, location, problems, build))
@@ -132,7 +132,7 @@ def read_alerts(paths: list[Path], root: Path, source: str, fetched_at: datetime
     def build(item: dict[str, Any], where: str) -> Alert:
         return alert_from_alertmanager(item, source, fetched_at, where)
 
-    for location, items in _record_lists(
+    for location, items in record_lists(
         paths, root, problems, "alerts", "the GET /api/v2/alerts array or a webhook payload"
     ):
         records.extend(each_record(items, location, problems, build))
