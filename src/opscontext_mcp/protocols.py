@@ -40,6 +40,7 @@ from opscontext_mcp.model import (
     Team,
     Vendor,
 )
+from opscontext_mcp.traces import Span
 
 ENTRY_POINT_GROUP = "opscontext_mcp.connectors"
 
@@ -53,6 +54,7 @@ class Capability(StrEnum):
     RUNBOOKS = "runbooks"
     SLO = "slo"
     METRICS = "metrics"
+    TRACES = "traces"
     INCIDENTS = "incidents"
     NOTIFY = "notify"
 
@@ -251,6 +253,13 @@ class MetricsProvider(Protocol):
 
 
 @runtime_checkable
+class TraceProvider(Protocol):
+    async def fetch_spans(self, since: datetime, until: datetime) -> Batch[Span]:
+        """The spans overlapping [since, until), asked when an answer needs them (never cached in the snapshot)."""
+        ...
+
+
+@runtime_checkable
 class IncidentProvider(Protocol):
     async def fetch_incidents(self, since: datetime) -> Batch[Incident]: ...
 
@@ -269,6 +278,7 @@ PROVIDER_PROTOCOLS: dict[Capability, type] = {
     Capability.RUNBOOKS: RunbookProvider,
     Capability.SLO: SLOProvider,
     Capability.METRICS: MetricsProvider,
+    Capability.TRACES: TraceProvider,
     Capability.INCIDENTS: IncidentProvider,
     Capability.NOTIFY: Notifier,
 }

@@ -36,6 +36,7 @@ from opscontext_mcp.protocols import (
     OnCallData,
     SLOData,
 )
+from opscontext_mcp.traces import Span
 
 from .backstage import read_catalog
 from .otlp import TraceFiles
@@ -79,7 +80,7 @@ class FilesConnector:
         if (self.root / "alerts").is_dir():
             found.append(Capability.ALERTS)
         if (self.root / "traces").is_dir():
-            found.append(Capability.TOPOLOGY)
+            found += [Capability.TOPOLOGY, Capability.TRACES]
         if (self.root / "slos").is_dir():
             found.append(Capability.SLO)
         return found
@@ -158,6 +159,9 @@ class FilesConnector:
 
     async def fetch_topology(self, since: datetime, until: datetime) -> Batch[Dependency]:
         return await anyio.to_thread.run_sync(self._traces.dependencies, since, until)
+
+    async def fetch_spans(self, since: datetime, until: datetime) -> Batch[Span]:
+        return await anyio.to_thread.run_sync(self._traces.spans, since, until)
 
     async def fetch_slos(self) -> SLOData:
         return await self._read(

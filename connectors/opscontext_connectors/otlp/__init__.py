@@ -33,6 +33,7 @@ from pydantic import field_validator
 
 from opscontext_mcp.model import Dependency
 from opscontext_mcp.protocols import Batch, Capability, ConnectorContext, ConnectorSettings, Health
+from opscontext_mcp.traces import Span
 
 from ..files.otlp import TraceFiles
 from ..values import utc_text
@@ -54,7 +55,7 @@ class OtlpSettings(ConnectorSettings):
 
 class OtlpConnector:
     Settings: ClassVar[type[ConnectorSettings]] = OtlpSettings
-    capabilities = frozenset({Capability.TOPOLOGY})
+    capabilities = frozenset({Capability.TOPOLOGY, Capability.TRACES})
 
     def __init__(self, settings: ConnectorSettings, context: ConnectorContext) -> None:
         assert isinstance(settings, OtlpSettings)
@@ -92,3 +93,6 @@ class OtlpConnector:
 
     async def fetch_topology(self, since: datetime, until: datetime) -> Batch[Dependency]:
         return await anyio.to_thread.run_sync(self._traces.dependencies, since, until)
+
+    async def fetch_spans(self, since: datetime, until: datetime) -> Batch[Span]:
+        return await anyio.to_thread.run_sync(self._traces.spans, since, until)

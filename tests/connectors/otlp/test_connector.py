@@ -276,7 +276,7 @@ async def test_the_path_must_be_an_existing_folder_relative_to_the_config_file(t
     config_file.write_text("connectors:\n  - {name: otel, type: otlp, path: ../exports}\n", encoding="utf-8")
     (traces,) = build_connectors(load_config(config_file, environ={}))
     assert isinstance(traces, OtlpConnector) and traces.root == (tmp_path / "exports").resolve()
-    assert traces.capabilities == {Capability.TOPOLOGY}
+    assert traces.capabilities == {Capability.TOPOLOGY, Capability.TRACES}
     config_file.write_text("connectors:\n  - {name: otel, type: otlp, path: ../missing}\n", encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
         build_connectors(load_config(config_file, environ={}))
