@@ -162,3 +162,35 @@ def test_an_upstream_ref_no_catalog_annotates_joins_by_the_name_that_upstream_gi
     snapshot = build_snapshot(inputs)
     assert {c.change.id: c.service_id for c in snapshot.changes} == {"0": "payment", "1": "checkout", "2": None}
     assert [u.name for u in snapshot.unresolved if u.what == "change service"] == ["Warehouse (pagerduty:PGONE)"]
+
+
+def test_slos_join_their_service_and_journeys_their_entry_and_slo_by_name_reporting_what_is_missing() -> None:
+    from datetime import timedelta
+
+    from opscontext_mcp.model import SLO, Indicator, Journey, MetricSource
+
+    source = MetricSource(type="traces", spec={"service": "frontend"})
+    slo = SLO(
+        name="checkout-ok",
+        service="Frontend",
+        target=0.995,
+        period=timedelta(days=28),
+        indicator=Indicator(name="ok", kind="ratio", good=source, total=source),
+        provenance=prov("slos", "slos/frontend.yaml#checkout-ok"),
+    )
+    journeys = [
+        Journey(name="checkout", entry="frontend", slo="checkout-ok", provenance=prov("slos")),
+        Journey(name="search", entry="search-ui", slo="search-fast", provenance=prov("slos", "journeys#search")),
+    ]
+    snapshot = build_snapshot(
+        SnapshotInputs(built_at=BUILT, services=[service("frontend")], slos=[slo], journeys=journeys)
+    )
+    (resolved,) = snapshot.slos
+    assert resolved.service_id == "frontend"
+    checkout, search = snapshot.journeys
+    assert checkout.entry_id == "frontend" and checkout.slo is resolved
+    assert search.entry_id is None and search.slo is None
+    assert {(u.what, u.name) for u in snapshot.unresolved} == {
+        ("journey SLO", "search-fast"),
+        ("journey entry", "search-ui"),
+    }

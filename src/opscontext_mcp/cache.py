@@ -27,7 +27,7 @@ import anyio.to_thread
 from opscontext_mcp.clock import Clock
 from opscontext_mcp.config import AppConfig, CacheSettings
 from opscontext_mcp.join import SnapshotInputs, build_snapshot
-from opscontext_mcp.protocols import Batch, Capability, CatalogData, Connector, OnCallData, Problem
+from opscontext_mcp.protocols import Batch, Capability, CatalogData, Connector, OnCallData, Problem, SLOData
 from opscontext_mcp.snapshot import Snapshot, SourceProblem, SourceStatus
 
 logger = logging.getLogger(__name__)
@@ -40,6 +40,7 @@ FETCHED_CAPABILITIES = (
     Capability.ONCALL,
     Capability.RUNBOOKS,
     Capability.INCIDENTS,
+    Capability.SLO,
 )
 """Capabilities whose data lives in the snapshot; the others are called per request."""
 
@@ -81,6 +82,8 @@ def _fetcher(feed: Feed, clock: Clock, settings: CacheSettings) -> Callable[[], 
         case Capability.INCIDENTS:
             since = now - timedelta(hours=settings.incident_lookback_hours)
             return lambda: connector.fetch_incidents(since)
+        case Capability.SLO:
+            return connector.fetch_slos
     raise ValueError(f"{feed.capability} is not fetched into the snapshot")
 
 
@@ -289,6 +292,10 @@ class SnapshotCache:
                     payload.problems,
                     len(payload.schedules) + len(payload.policies) + len(payload.vendors),
                 )
+            elif isinstance(payload, SLOData):
+                inputs.slos.extend(payload.slos)
+                inputs.journeys.extend(payload.journeys)
+                problems, count = payload.problems, len(payload.slos) + len(payload.journeys)
             elif isinstance(payload, Batch):
                 target = {
                     Capability.TOPOLOGY: inputs.dependencies,

@@ -11,6 +11,7 @@ import networkx as nx
 
 from opscontext_mcp.identity import ServiceIndex, TeamNames
 from opscontext_mcp.model import (
+    SLO,
     Alert,
     Change,
     Dependency,
@@ -18,6 +19,7 @@ from opscontext_mcp.model import (
     EntityKind,
     EscalationPolicy,
     Incident,
+    Journey,
     Person,
     Runbook,
     Schedule,
@@ -32,7 +34,9 @@ from opscontext_mcp.snapshot import (
     ResolvedAlert,
     ResolvedChange,
     ResolvedIncident,
+    ResolvedJourney,
     ResolvedRunbook,
+    ResolvedSLO,
     ServiceEntry,
     Snapshot,
     SourceProblem,
@@ -62,6 +66,8 @@ class SnapshotInputs:
     alerts: list[Alert] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
     incidents: list[Incident] = field(default_factory=list)
+    slos: list[SLO] = field(default_factory=list)
+    journeys: list[Journey] = field(default_factory=list)
     service_names: list[tuple[str, str, str]] = field(default_factory=list)
     """(source, service ref, the name that upstream gives it): the fallback for refs no catalog knows."""
     statuses: list[SourceStatus] = field(default_factory=list)
@@ -118,6 +124,11 @@ def build_snapshot(inputs: SnapshotInputs) -> Snapshot:
         for incident in sorted(inputs.incidents, key=lambda i: (i.opened_at, i.id), reverse=True)
     )
     join.check_oncall(teams, people)
+    slos = tuple(
+        ResolvedSLO(slo, join.resolve(slo.service, slo.provenance.source, "SLO service", slo.provenance.ref))
+        for slo in inputs.slos
+    )
+    journeys = tuple(join.resolve_journey(journey, slos) for journey in inputs.journeys)
 
     return Snapshot(
         built_at=inputs.built_at,
@@ -136,6 +147,8 @@ def build_snapshot(inputs: SnapshotInputs) -> Snapshot:
         alerts=alerts,
         changes=changes,
         incidents=incidents,
+        slos=slos,
+        journeys=journeys,
         statuses=tuple(inputs.statuses),
         problems=tuple(inputs.problems),
         unresolved=tuple(dict.fromkeys(join.unresolved)),
@@ -348,6 +361,15 @@ class _Join:
                         )
         for vendor in self.inputs.vendors:
             self.resolve_all(vendor.services, vendor.provenance.source, "vendor service", vendor.provenance.ref)
+
+    def resolve_journey(self, journey: Journey, slos: tuple[ResolvedSLO, ...]) -> ResolvedJourney:
+        """Its entry service, and its SLO by name: one from the journey's own source first."""
+        source, ref = journey.provenance.source, journey.provenance.ref
+        named = sorted((s for s in slos if s.slo.name == journey.slo), key=lambda s: s.slo.provenance.source != source)
+        if not named:
+            self._missing(source, "journey SLO", journey.slo, f"SLO of journey {journey.name}", ref)
+        entry = self.resolve(journey.entry, source, "journey entry", ref)
+        return ResolvedJourney(journey, entry, named[0] if named else None)
 
     def _missing(self, source: str, what: str, name: str, role: str, ref: str | None) -> None:
         self.unresolved.append(Unresolved(source, what, name, f"{role} is not defined", ref))

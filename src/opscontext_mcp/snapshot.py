@@ -13,12 +13,14 @@ import networkx as nx
 
 from opscontext_mcp.identity import Resolution, ServiceIndex, TeamNames
 from opscontext_mcp.model import (
+    SLO,
     Alert,
     Change,
     Dependency,
     EntityKind,
     EscalationPolicy,
     Incident,
+    Journey,
     Person,
     Provenance,
     Runbook,
@@ -157,6 +159,19 @@ class ResolvedIncident:
 
 
 @dataclass(frozen=True)
+class ResolvedSLO:
+    slo: SLO
+    service_id: str | None
+
+
+@dataclass(frozen=True)
+class ResolvedJourney:
+    journey: Journey
+    entry_id: str | None
+    slo: ResolvedSLO | None
+
+
+@dataclass(frozen=True)
 class ResolvedChange:
     change: Change
     service_id: str | None
@@ -206,6 +221,8 @@ class Snapshot:
     statuses: tuple[SourceStatus, ...]
     problems: tuple[SourceProblem, ...]
     unresolved: tuple[Unresolved, ...]
+    slos: tuple[ResolvedSLO, ...] = ()
+    journeys: tuple[ResolvedJourney, ...] = ()
     capabilities_present: frozenset[Capability] = frozenset()
     derived: dict[str, Any] = field(default_factory=dict, repr=False)
     """Indices computed on demand from this data; shared by copies that only refresh statuses."""
