@@ -190,7 +190,5 @@ def test_slos_join_their_service_and_journeys_their_entry_and_slo_by_name_report
     checkout, search = snapshot.journeys
     assert checkout.entry_id == "frontend" and checkout.slo is resolved
     assert search.entry_id is None and search.slo is None
-    assert {(u.what, u.name) for u in snapshot.unresolved} == {
-        ("journey SLO", "search-fast"),
-        ("journey entry", "search-ui"),
-    }
+    missing = {(u.what, u.name) for u in snapshot.unresolved if u.what.startswith("journey")}
+    assert missing == {("journey SLO", "search-fast"), ("journey entry", "search-ui")}
