@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-stamp
 SERVERS := prometheus prometheus-alertmanager
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: demo test bench check clean servers
+.PHONY: demo test bench bench-rca check clean servers
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,9 @@ check: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+
+bench-rca: $(STAMP)
+	$(BIN)/python -m bench.rca --write
 
 clean:
 	rm -rf $(VENV) bench/out .pytest_cache

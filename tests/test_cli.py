@@ -14,7 +14,12 @@ def test_check_prints_a_health_table_and_a_snapshot_summary(capsys: pytest.Captu
     out = capsys.readouterr().out
     lines = out.splitlines()
     assert lines[0].split() == ["source", "type", "capabilities", "status", "ms", "detail"]
-    assert lines[1].split()[:4] == ["acme-shop", "files", "alerts,catalog,changes,oncall,runbooks,slo,topology,traces", "ok"]
+    assert lines[1].split()[:4] == [
+        "acme-shop",
+        "files",
+        "alerts,catalog,changes,oncall,runbooks,slo,topology,traces",
+        "ok",
+    ]
     assert lines[2].split()[:4] == ["cmdb-export", "files", "catalog", "ok"]
     assert "22 services" in out and "0 problems, 0 unresolved names" in out
 

@@ -10,9 +10,9 @@ from opscontext_mcp.analysis.rca import (
     Signal,
     analyse,
     group_signals,
-    is_internal_symptom,
     rank_contributors,
 )
+from opscontext_mcp.analysis.symptoms import is_internal_symptom
 
 T0 = datetime(2026, 11, 27, 9, 40, tzinfo=UTC)
 

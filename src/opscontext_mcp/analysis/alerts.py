@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from opscontext_mcp.analysis import rca
+from opscontext_mcp.analysis.symptoms import is_internal_symptom
 from opscontext_mcp.analysis.topology import walk
 from opscontext_mcp.replies import AlertGroupView, AlertView, ContributorView
 from opscontext_mcp.snapshot import ResolvedAlert, ServiceEntry, Snapshot
@@ -94,7 +95,7 @@ def _grouped(snapshot: Snapshot, now: datetime) -> AlertGroups:
             name=item.alert.name,
             onset=item.alert.starts_at,
             severity=item.alert.severity,
-            internal=rca.is_internal_symptom(item.alert.name, item.alert.labels),
+            internal=is_internal_symptom(item.alert.name, item.alert.labels),
         )
         for index, item in enumerate(firing)
         if item.service_id is not None

@@ -2,8 +2,9 @@
 
 Grouping follows what Dynatrace Davis and Keep's topology processor do, restricted to real
 dependency edges: two firing alerts belong together when their services are the same, adjacent
-in the dependency graph, or joined through one service that is not alerting (an alert gone
-missing must not split an incident in two), and their onsets are within `window` of each other.
+in the dependency graph, or joined through one other service (an alert gone missing, or one that
+fired outside the window, must not split an incident in two), and their onsets are within
+`window` of each other.
 Groups are the connected components of that relation (single linkage), so a chain of alerts
 each a few minutes after the last forms one group.
 
@@ -19,23 +20,27 @@ Ranking names the service that best explains a group. Fan-in callers amplify lat
   latency and errors it inherits;
 - a change shortly before the onset;
 - trace attribution: calls into the candidate failing more than its own calls out, from the
-  observed edges. A caller whose own outgoing calls fail more than the calls into it is
-  showing inherited symptoms; a quiet service whose callers reach it without failing is
-  observed healthy.
+  observed edges, counted in proportion up to OWN_ERRORS_FULL. A caller whose own outgoing
+  calls fail more than the calls into it is showing inherited symptoms; a service whose callers
+  reach it without failing is observed healthy (weighed lightly against one that alerts: its
+  alerts may be about latency, which error ratios do not show).
 
 Services without an alert of their own that a group's services call are candidates too: a
-vendor-run or uninstrumented dependency is often the cause, and it never alerts. Everything
-here is deterministic: ties break on onset, then name.
+vendor-run or uninstrumented dependency is often the cause, and it never alerts. Below a quiet
+candidate that calls into fail, what it calls is a candidate as well. Everything here is
+deterministic: ties break on onset, then name.
 """
 
 from __future__ import annotations
 
 import bisect
-import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Protocol
+
+from opscontext_mcp.analysis.symptoms import severity_rank
 
 WINDOW = timedelta(minutes=15)
 CHANGE_LOOKBACK = timedelta(hours=6)
@@ -44,6 +49,8 @@ REACH_DEPTH = 4
 """How many dependency hops a cause may sit below the alerting services it explains."""
 ERROR_FLOOR = 0.05
 """An error ratio below this on an edge is ordinary background, not evidence."""
+OWN_ERRORS_FULL = 0.2
+"""Calls into a service failing this much more than its own calls out count in full."""
 
 WEIGHTS = {
     "explains": 3.0,
@@ -51,41 +58,12 @@ WEIGHTS = {
     "internal": 1.5,
     "first": 1.0,
     "change": 1.5,
-    "own_errors": 1.0,
+    "own_errors": 2.0,
     "inherited": -1.0,
     "alerting": 0.5,
     "calls_succeed": -1.5,
+    "answers_callers": -0.75,
 }
-
-_INTERNAL_WORDS = frozenset(
-    "cpu memory mem oom oomkilled heap gc disk filesystem inode inodes volume saturation saturated throttling"
-    " throttled restart restarts restarting crashloop crashlooping crash evicted socket sockets pool threadpool"
-    " threads descriptors fd down unhealthy lag replication connections".split()
-)
-_SEVERITY_RANKS = {
-    **dict.fromkeys(("critical", "page", "p1", "sev1", "emergency"), 4),
-    **dict.fromkeys(("error", "high", "major", "p2", "sev2"), 3),
-    **dict.fromkeys(("warning", "medium", "minor", "p3", "sev3"), 2),
-    **dict.fromkeys(("info", "low"), 1),
-    "none": 0,
-}
-_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
-
-
-def is_internal_symptom(name: str, labels: Mapping[str, str] | None = None) -> bool:
-    """Whether an alert reports the service's own resources (CPU, memory, disk, restarts, pools) rather
-    than what its users see (latency, errors, availability). A `symptom: internal|external` label decides
-    when present; otherwise the words of the alert name do."""
-    declared = (labels or {}).get("symptom", "").strip().lower()
-    if declared in ("internal", "external"):
-        return declared == "internal"
-    words = {word.lower() for word in _WORD.findall(name.replace("_", " ").replace("-", " "))}
-    return bool(words & _INTERNAL_WORDS)
-
-
-def severity_rank(severity: str | None) -> int:
-    """Higher is worse; an unknown severity ranks as a warning."""
-    return _SEVERITY_RANKS.get((severity or "").strip().lower(), 2)
 
 
 @dataclass(frozen=True)
@@ -119,6 +97,16 @@ class Evidence:
     edge_errors: Mapping[tuple[str, str], float] = field(default_factory=dict)
     """(caller, callee) → share of observed calls on that edge that failed."""
 
+    @cached_property
+    def worst_errors(self) -> tuple[dict[str, float], dict[str, float]]:
+        """The worst error ratio of observed calls into each service, and of each service's calls out."""
+        into: dict[str, float] = {}
+        out: dict[str, float] = {}
+        for (caller, callee), ratio in self.edge_errors.items():
+            into[callee] = max(ratio, into.get(callee, ratio))
+            out[caller] = max(ratio, out.get(caller, ratio))
+        return into, out
+
 
 @dataclass(frozen=True)
 class Candidate:
@@ -131,7 +119,7 @@ class Candidate:
     internal: bool
     change: tuple[datetime, str] | None
     errors_in: float | None
-    """The worst error ratio of calls into it from the group, when traffic was observed."""
+    """The worst error ratio of calls into it, when traffic was observed."""
     errors_out: float | None
     """The worst error ratio of its own calls out, when traffic was observed."""
     evidence: tuple[str, ...]
@@ -161,8 +149,19 @@ def analyse(
         _group(members, rank_contributors(members, topology, evidence, window))
         for members in group_signals(signals, topology, window)
     ]
-    groups.sort(key=lambda g: (-severity_rank(g.severity), -len(g.signals), g.started, g.services))
+    groups.sort(key=lambda g: (-_weight(g), -len(g.signals), g.started, g.services))
     return groups
+
+
+def _weight(group: Group) -> int:
+    """A group's rank: its worst severity, one level up when something corroborates it as an incident:
+    alerts on several services, or a primary contributor with a change just before or calls into it failing."""
+    primary = group.primary
+    corroborated = len(group.services) > 1 or (
+        primary is not None
+        and (primary.change is not None or (primary.errors_in or 0.0) - (primary.errors_out or 0.0) >= ERROR_FLOOR)
+    )
+    return severity_rank(group.severity) + (1 if corroborated else 0)
 
 
 def group_signals(signals: Sequence[Signal], topology: Topology, window: timedelta = WINDOW) -> list[list[Signal]]:
@@ -205,7 +204,7 @@ def group_signals(signals: Sequence[Signal], topology: Topology, window: timedel
 def rank_contributors(
     signals: Sequence[Signal], topology: Topology, evidence: Evidence, window: timedelta = WINDOW
 ) -> list[Candidate]:
-    """The group's alerting services and the quiet services they call, best explanation first."""
+    """The group's alerting services and the quiet services below them, best explanation first."""
     first_onset: dict[str, datetime] = {}
     internal: dict[str, list[str]] = {}
     for signal in sorted(signals, key=lambda s: s.onset):
@@ -214,60 +213,86 @@ def rank_contributors(
             internal.setdefault(signal.service, []).append(signal.name)
     alerting = list(first_onset)
     started = min(first_onset.values())
-    quiet = sorted({d for s in alerting for d in topology.dependencies(s) if d not in first_onset})
+    quiet = _quiet_candidates(alerting, topology, evidence)
     universe = set(alerting) | set(quiet)
-    reach = {s: _reach(s, topology, universe) for s in universe}
-    candidates = []
-    for service in [*alerting, *quiet]:
-        explained = sorted(s for s in alerting if service in reach[s])
-        below = sorted(
-            s
-            for s in alerting
-            if s != service and s in reach[service] and first_onset[s] <= first_onset.get(service, first_onset[s])
+    explains = dict.fromkeys(universe, 0)
+    below: dict[str, list[str]] = {s: [] for s in universe}
+    for service in alerting:
+        for cause in _reach(service, topology.dependencies, universe):
+            explains[cause] += 1
+        for caller in _reach(service, topology.dependents, universe):
+            if caller != service and first_onset[service] <= first_onset.get(caller, first_onset[service]):
+                below[caller].append(service)
+    candidates = [
+        _weigh(
+            service,
+            explains[service],
+            sorted(below[service]),
+            len(alerting),
+            first_onset,
+            internal,
+            started,
+            window,
+            evidence,
         )
-        candidates.append(
-            _weigh(service, explained, below, len(alerting), first_onset, internal, started, window, topology, evidence)
-        )
+        for service in [*alerting, *quiet]
+    ]
     candidates.sort(key=lambda c: (-c.score, c.onset is None, c.onset or started, c.service))
     return candidates
 
 
+def _quiet_candidates(alerting: Sequence[str], topology: Topology, evidence: Evidence) -> list[str]:
+    """What the alerting services call without alerting itself; below a quiet service that calls into fail,
+    what it calls too (up to REACH_DEPTH hops), since the failure may come from further down."""
+    errors_in = evidence.worst_errors[0]
+    seen = set(alerting)
+    found: list[str] = []
+    frontier = list(alerting)
+    for _ in range(REACH_DEPTH):
+        below = sorted({d for s in frontier for d in topology.dependencies(s) if d not in seen})
+        seen.update(below)
+        found.extend(below)
+        frontier = [d for d in below if errors_in.get(d, 0.0) >= ERROR_FLOOR]
+        if not frontier:
+            break
+    return found
+
+
 def _weigh(
     service: str,
-    explained: list[str],
+    explained: int,
     below: list[str],
     alerting_total: int,
     first_onset: Mapping[str, datetime],
     internal: Mapping[str, list[str]],
     started: datetime,
     window: timedelta,
-    topology: Topology,
     evidence: Evidence,
 ) -> Candidate:
     onset = first_onset.get(service)
     symptoms = internal.get(service, [])
     change = _recent_change(evidence.changes.get(service, ()), onset or started)
-    errors_in = _worst(evidence.edge_errors.get((caller, service)) for caller in topology.dependents(service))
-    errors_out = _worst(evidence.edge_errors.get((service, callee)) for callee in topology.dependencies(service))
+    errors_in, errors_out = (worst.get(service) for worst in evidence.worst_errors)
     own_errors = max((errors_in or 0.0) - (errors_out or 0.0), 0.0)
     inherited = onset is not None and not symptoms and (errors_out or 0.0) >= max(errors_in or 0.0, ERROR_FLOOR)
-    # A quiet service that callers reach without failing is observed healthy, not merely unobserved.
-    calls_succeed = onset is None and errors_in is not None and errors_in < ERROR_FLOOR
+    # A service that callers reach without failing is observed healthy, not merely unobserved.
+    calls_succeed = errors_in is not None and errors_in < ERROR_FLOOR
 
     parts = {
-        "explains": len(explained) / alerting_total,
+        "explains": explained / alerting_total,
         "alerting_below": 1.0 if below else 0.0,
         "internal": 1.0 if symptoms else 0.0,
         "first": 0.0 if onset is None else 1.0 - min((onset - started) / window, 1.0),
         "change": 0.0 if change is None else (1.0 if (onset or started) - change[0] <= RECENT_CHANGE else 0.5),
-        "own_errors": min(own_errors / ERROR_FLOOR, 1.0) if own_errors >= ERROR_FLOOR else 0.0,
+        "own_errors": min(own_errors / OWN_ERRORS_FULL, 1.0) if own_errors >= ERROR_FLOOR else 0.0,
         "inherited": 1.0 if inherited else 0.0,
         "alerting": 1.0 if onset is not None else 0.0,
-        "calls_succeed": 1.0 if calls_succeed else 0.0,
+        "calls_succeed": 1.0 if calls_succeed and onset is None else 0.0,
+        "answers_callers": 1.0 if calls_succeed and onset is not None else 0.0,
     }
     score = round(sum(WEIGHTS[name] * value for name, value in parts.items()), 4)
 
-    said = [f"{len(explained)} of {alerting_total} alerting services depend on it (itself included)"]
+    said = [f"{explained} of {alerting_total} alerting services depend on it (itself included)"]
     if below:
         said.append(f"something it depends on alerted first or at once: {', '.join(below[:3])}")
     elif onset is None:
@@ -296,7 +321,7 @@ def _weigh(
         service=service,
         score=score,
         alerting=onset is not None,
-        explains=len(explained),
+        explains=explained,
         onset=onset,
         internal=bool(symptoms),
         change=change,
@@ -319,7 +344,7 @@ def _group(members: list[Signal], candidates: list[Candidate]) -> Group:
 
 
 def _nearby_pairs(by_service: Mapping[str, list[int]], topology: Topology) -> Iterable[tuple[str, str]]:
-    """Alerting service pairs that are adjacent, or joined through one service that is not alerting."""
+    """Alerting service pairs that are adjacent, or joined through one other service."""
     for service in by_service:
         seen = {service}
         for near in _neighbours(service, topology):
@@ -328,7 +353,6 @@ def _nearby_pairs(by_service: Mapping[str, list[int]], topology: Topology) -> It
             seen.add(near)
             if near in by_service:
                 yield service, near
-                continue
             for far in _neighbours(near, topology):
                 if far not in seen and far in by_service:
                     seen.add(far)
@@ -347,12 +371,12 @@ def _nearest(ordered: list[datetime], moment: datetime) -> int:
     return at
 
 
-def _reach(start: str, topology: Topology, universe: set[str]) -> set[str]:
-    """`start` and what it depends on within `universe`, up to REACH_DEPTH hops."""
+def _reach(start: str, step: Callable[[str], Iterable[str]], universe: set[str]) -> set[str]:
+    """`start` and what `step` leads to from it within `universe`, up to REACH_DEPTH hops."""
     reached = {start}
     frontier = [start]
     for _ in range(REACH_DEPTH):
-        frontier = [d for node in frontier for d in topology.dependencies(node) if d in universe and d not in reached]
+        frontier = [d for node in frontier for d in step(node) if d in universe and d not in reached]
         reached.update(frontier)
         if not frontier:
             break
@@ -363,8 +387,3 @@ def _recent_change(changes: Sequence[tuple[datetime, str]], before: datetime) ->
     """The latest change within CHANGE_LOOKBACK before `before` (or at it)."""
     earlier = [c for c in changes if before - CHANGE_LOOKBACK <= c[0] <= before]
     return max(earlier, default=None)
-
-
-def _worst(ratios: Iterable[float | None]) -> float | None:
-    seen = [r for r in ratios if r is not None]
-    return max(seen) if seen else None

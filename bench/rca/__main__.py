@@ -1,0 +1,162 @@
+"""Root-cause benchmark: our grouping and ranking against chance and three baselines, per topology.
+
+    .venv/bin/python -m bench.rca                 # 200 seeded cases per topology, prints the tables
+    .venv/bin/python -m bench.rca --write         # and records them in bench/rca/results.md
+    .venv/bin/python -m bench.rca --cases 500
+
+Cases come from our own simulator (bench/rca/simulate.py, assumptions in its docstring), not from
+RCAEval: read the numbers as a regression check of the method on the failure modes we model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+
+from bench.rca import baselines, method
+from bench.rca.score import Scores
+from bench.rca.simulate import FAULTS, Case, simulate
+from bench.rca.timing import measure
+from bench.rca.topologies import FIXED, Graph, generated
+
+RESULTS = Path(__file__).resolve().parent / "results.md"
+TARGET_AC1 = 0.85
+TARGET_AVG5 = 0.93
+TARGET_MARGIN = 0.15
+TARGET_GROUP_MS = 500.0
+
+
+def graphs() -> list[Graph]:
+    return [build() for build in FIXED.values()] + [generated(1000, seed) for seed in (0, 1)]
+
+
+def evaluate(graph: Graph, cases: list[Case]) -> tuple[dict[str, Scores], dict[str, float]]:
+    roots = [c.root for c in cases]
+    rankers: dict[str, Callable[[Case, Graph], list[str]]] = {
+        **baselines.BASELINES,
+        "ours (rca.analyse)": method.ranking,
+    }
+    scores = {"chance": Scores.chance([_universe(c, graph) for c in cases])}
+    rankings: dict[str, list[list[str]]] = {}
+    for name, rank in rankers.items():
+        rankings[name] = [rank(c, graph) for c in cases]
+        scores[name] = Scores.of(rankings[name], roots)
+    by_fault: dict[str, list[bool]] = defaultdict(list)
+    for case, ranking in zip(cases, rankings["ours (rca.analyse)"], strict=True):
+        by_fault[case.fault].append(ranking[:1] == [case.root])
+    return scores, {fault: sum(hits) / len(hits) for fault, hits in by_fault.items()}
+
+
+def _universe(case: Case, graph: Graph) -> tuple[int, bool]:
+    services = baselines.universe(case, graph)
+    return len(services), case.root in services
+
+
+def report(cases_per_graph: int) -> str:
+    started = time.perf_counter()
+    out = [
+        "# Root-cause benchmark (bench/rca)",
+        "",
+        f"`python -m bench.rca --cases {cases_per_graph}`: {cases_per_graph} seeded cases (seeds 0–{cases_per_graph - 1}) "
+        "per topology. **The cases come from our own simulator** (bench/rca/simulate.py; its docstring lists every "
+        "assumption), written alongside the method, which was tuned on it: the first changes came from reading misses "
+        "on these seeds, the weights were then chosen on seeds 100000+. It is not RCAEval data; RCAEval and PRISM "
+        "figures are not comparable with these.",
+        "",
+        "Metrics as RCAEval's: AC@k is the share of cases whose root is in the top k; Avg@5 is the mean of AC@1..AC@5. "
+        "Chance is a uniformly random order of the baselines' candidate universe: the services that alerted plus what "
+        "they call directly (0 when the root is outside it). The baselines rank that universe, ties in a seeded random "
+        "order; ours ranks the candidates of every group in the order `analyse` returns the groups (its candidates "
+        "also include what a quiet candidate calls when calls into that one fail).",
+        "",
+    ]
+    verdicts = []
+    fault_rows = []
+    for graph in graphs():
+        cases = [simulate(graph, seed) for seed in range(cases_per_graph)]
+        scores, by_fault = evaluate(graph, cases)
+        ours = scores["ours (rca.analyse)"]
+        best = max(v.ac1 for k, v in scores.items() if k in baselines.BASELINES)
+        out += [
+            f"## {graph.name} ({len(graph.services)} services, {len(graph.edges)} edges; blind spot {cases[0].blind_spot})",
+            "",
+            "| method | AC@1 | AC@3 | Avg@5 |",
+            "|---|---|---|---|",
+            *(f"| {name} | {s.ac1:.3f} | {s.ac3:.3f} | {s.avg5:.3f} |" for name, s in scores.items()),
+            "",
+        ]
+        met = (
+            ours.ac1 >= TARGET_AC1 and ours.avg5 >= TARGET_AVG5 and round(ours.ac1 - best, 9) >= TARGET_MARGIN
+        )  # shares of 200 cases: no float dust
+        verdicts.append(
+            f"| {graph.name} | {ours.ac1:.3f} | {ours.avg5:.3f} | {ours.ac1 - best:+.3f} | {'met' if met else 'NOT met'} |"
+        )
+        fault_rows.append(
+            f"| {graph.name} | " + " | ".join(f"{by_fault.get(f, float('nan')):.2f}" for f in FAULTS) + " |"
+        )
+    out += [
+        "## Our AC@1 per fault type",
+        "",
+        "| topology | " + " | ".join(FAULTS) + " |",
+        "|---|" + "---|" * len(FAULTS),
+        *fault_rows,
+        "",
+        f"## Against the targets (AC@1 ≥ {TARGET_AC1}, Avg@5 ≥ {TARGET_AVG5}, AC@1 ≥ best baseline + {TARGET_MARGIN})",
+        "",
+        "| topology | AC@1 | Avg@5 | AC@1 − best baseline | verdict |",
+        "|---|---|---|---|---|",
+        *verdicts,
+        "",
+    ]
+    timing = measure()
+    out += [
+        f"## Timing: {timing.alerts:,} alerts on a generated {timing.services:,}-service graph ({timing.edges:,} edges)",
+        "",
+        f"Faults simulated one after another over 24 h until {timing.alerts:,} alerts; {timing.groups} groups. "
+        "Median of 5 runs.",
+        "",
+        "| step | median ms | target |",
+        "|---|---|---|",
+        f"| group_signals | {timing.group_ms:.0f} | ≤ {TARGET_GROUP_MS:.0f} ({'met' if timing.group_ms <= TARGET_GROUP_MS else 'NOT met'}) |",
+        f"| analyse (grouping and ranking) | {timing.analyse_ms:.0f} | – |",
+        "",
+        "## Notes",
+        "",
+        "- A case's ranking is the groups' candidates in the product's group order: most severe first, a group "
+        "corroborated as an incident (alerts on several services, or a primary with a change just before or calls "
+        "into it failing) counting one severity level up, then largest. An unrelated lone alert two levels more "
+        "severe than the incident still puts its own group first. On the 1,000-service graphs incidents are small "
+        "(a root deep in the graph has few callers), so this ordering, not the ranking inside the group, is where "
+        "most misses come from.",
+        "- The baselines see no traces and no changes; ours does. The margin over them measures the value of that "
+        "evidence in a world where it behaves as the simulator says.",
+        "- Latency is not in the edge evidence (error ratios only; the simulator counts slow calls as failed only "
+        "for delay faults), so cpu faults with few failed calls lean on the internal symptom and onset order.",
+        "",
+        f"Machine: {platform.machine()}, {platform.python_implementation()} {platform.python_version()}, "
+        f"{os.cpu_count()} CPUs. Whole run: {time.perf_counter() - started:.0f} s.",
+        "",
+    ]
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.rca", description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=200, help="seeded cases per topology (default 200)")
+    parser.add_argument("--write", action="store_true", help="record the tables in bench/rca/results.md")
+    args = parser.parse_args(argv)
+    text = report(args.cases)
+    print(text)
+    if args.write:
+        RESULTS.write_text(text, encoding="utf-8")
+        print(f"written to {RESULTS}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
