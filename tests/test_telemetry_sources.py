@@ -256,3 +256,58 @@ async def test_an_edge_the_catalog_declares_and_telemetry_observes_is_one_edge_w
     assert [ref.split(":")[0] for ref in edge["declared_in"]] == ["acme-shop"]
     assert edge["observed_by"] == [source]
     assert [s["status"] for s in answer["freshness"]["sources"] if s["source"] == source] == ["ok"]
+
+
+PAYMENT_SLO = """\
+apiVersion: openslo/v1
+kind: SLO
+metadata: {name: payment-calls-ok}
+spec:
+  service: payment
+  budgetingMethod: Occurrences
+  timeWindow: [{duration: 30d, isRolling: true}]
+  objectives: [{target: 0.999}]
+  indicator:
+    metadata: {name: payment-calls}
+    spec:
+      ratioMetric:
+        counter: true
+        bad: {metricSource: {type: prometheus, spec: {query: 'traces_service_graph_request_failed_total{server="paymentservice"}'}}}
+        total: {metricSource: {type: prometheus, spec: {query: 'traces_service_graph_request_total{server="paymentservice"}'}}}
+"""
+
+
+async def test_an_slo_on_prometheus_counters_is_measured_by_the_real_prometheus_over_each_tier_window(
+    prometheus_url: str, tmp_path: Path
+) -> None:
+    (tmp_path / "slos").mkdir()
+    (tmp_path / "slos" / "payment.yaml").write_text(PAYMENT_SLO, encoding="utf-8")
+    config = parse_config(
+        {
+            "connectors": [
+                {"name": "acme-shop", "type": "files", "path": str(EXAMPLES / "acme-shop"), "only": ["catalog"]},
+                {"name": "slos", "type": "files", "path": "."},
+                {"name": "prometheus", "type": "prometheus", "base_url": prometheus_url},
+            ]
+        },
+        base_dir=tmp_path,
+        environ={},
+        check_connectors=True,
+    )
+    async with Client(build_server(config)) as client:
+        answer = await call(client, "slo_status", service="payment")
+
+    (slo,) = answer["slos"]
+    assert (slo["measured_by"], slo["source_type"], slo["status"], slo["alert"]) == (
+        "prometheus",
+        "prometheus",
+        "burning",
+        "page-fast",
+    )
+    fast = slo["tiers"][0]
+    assert (fast["long"]["window"], fast["short"]["window"]) == ("1h", "5m")
+    # 4 of every 20 calls into paymentservice fail: 20% errors against a 0.1% budget is burn 200.
+    assert fast["long"]["error_ratio"] == pytest.approx(0.2, abs=0.01)
+    assert fast["long"]["burn"] == pytest.approx(200, rel=0.05) and fast["firing"] is True
+    assert fast["long"]["events"] >= 20 * GROWING
+    assert slo["budget"]["remaining"] < 0  # a 30-day budget burnt at 200 is long overspent

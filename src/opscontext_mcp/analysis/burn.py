@@ -189,7 +189,7 @@ def evaluate(
         note = None
         if thin:
             note = "insufficient traffic: " + "; ".join(
-                f"{w.counts.total:g} events in {_span(w.window)}, fewer than {min_events:g}" for w in thin
+                f"{w.counts.total:g} events in {duration_text(w.window)}, fewer than {min_events:g}" for w in thin
             )
         results.append(
             TierResult(
@@ -205,7 +205,8 @@ def _exceeds(burn: float, threshold: float) -> bool:
     return burn > threshold and not math.isclose(burn, threshold, rel_tol=1e-9)
 
 
-def _span(window: timedelta) -> str:
+def duration_text(window: timedelta) -> str:
+    """`4m 40s`, `5h 36m`, `28d`: a window as people write it."""
     seconds = int(window.total_seconds())
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)

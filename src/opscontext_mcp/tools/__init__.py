@@ -20,10 +20,11 @@ def reply(model: Reply) -> CallToolResult:
 
 
 def register_tools(server: MCPServer, runtime: Runtime) -> None:
-    from opscontext_mcp.tools import alerts, changes, runbooks, services, topology
+    from opscontext_mcp.tools import alerts, changes, runbooks, services, slo, topology
 
     services.register(server, runtime)
     changes.register(server, runtime)
     alerts.register(server, runtime)
     topology.register(server, runtime)
     runbooks.register(server, runtime)
+    slo.register(server, runtime)

@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client
+
+from opscontext_mcp.config import parse_config
+from opscontext_mcp.server import build_server
+from tests.conftest import EXAMPLES, call, call_error
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_the_checkout_slo_burns_on_the_fast_page_tier_from_the_demo_traces(demo_server) -> None:  # type: ignore[no-untyped-def]
+    async with Client(demo_server) as client:
+        answer = await call(client, "slo_status")
+    assert answer["burning"] == 1 and answer["total"] == 5
+    checkout = answer["slos"][0]
+    assert (checkout["name"], checkout["status"], checkout["alert"]) == (
+        "checkout-availability-latency",
+        "burning",
+        "page-fast",
+    )
+    assert checkout["service"] == "frontend" and checkout["journeys"] == ["checkout"]
+    fast, slow, ticket = checkout["tiers"]
+    # 24 of the 94 checkouts of the last 56 min were bad: 0.2553 / 0.005 = burn 51.06; 4 of 9 in the last 4 min 40 s.
+    assert (fast["long"]["window"], fast["long"]["events"], fast["long"]["bad"], fast["long"]["burn"]) == (
+        "56m",
+        94,
+        24,
+        51.06,
+    )
+    assert (fast["short"]["window"], fast["short"]["events"], fast["short"]["bad"], fast["short"]["burn"]) == (
+        "4m 40s",
+        9,
+        4,
+        88.89,
+    )
+    assert fast["threshold"] == 14.4 and fast["firing"] is True
+    # The traces hold an hour: the 5 h 36 min and 2.8 day windows cannot page however fast they burn.
+    assert slow["firing"] is False and slow["note"] == "the data covers 18% of the 5h 36m window"
+    assert ticket["firing"] is False and slow["long"]["burn"] > slow["threshold"]
+    budget = checkout["budget"]
+    assert budget["covered"] == "59m 58s" and "remaining" not in budget
+    assert budget["spent"] == pytest.approx(0.0721, abs=1e-4)  # burn 48.48 for 1 h of a 672 h period
+    assert "what is left before it unknown" in checkout["note"]
+    assert checkout["provenance"]["ref"] == "slos/frontend.yaml#checkout-availability-latency"
+
+
+async def test_an_slo_whose_source_is_not_configured_is_unavailable_with_the_reason(demo_server) -> None:  # type: ignore[no-untyped-def]
+    async with Client(demo_server) as client:
+        answer = await call(client, "slo_status", service="payment")
+    (payment,) = answer["slos"]
+    assert payment["status"] == "unavailable" and payment["source_type"] == "prometheus"
+    assert payment["note"] == "no configured prometheus source provides metrics"
+
+
+async def test_slos_are_found_by_journey_and_an_unknown_journey_lists_the_known_ones(demo_server) -> None:  # type: ignore[no-untyped-def]
+    async with Client(demo_server) as client:
+        browse = await call(client, "slo_status", journey="browse")
+        message = await call_error(client, "slo_status", journey="chekout")
+    assert [s["name"] for s in browse["slos"]] == ["browse-product-latency"] and browse["burning"] == 0
+    assert message.endswith("Unknown journey 'chekout'. Journeys: checkout, browse, add-to-cart, login.")
+
+
+async def test_the_impact_sentence_names_the_share_of_users_and_the_contributor_from_the_traces(demo_server) -> None:  # type: ignore[no-untyped-def]
+    async with Client(demo_server) as client:
+        answer = await call(client, "impact_summary", journey="checkout")
+        recent = await call(client, "impact_summary", journey="checkout", window_minutes=15)
+    (checkout,) = answer["journeys"]
+    assert (
+        checkout["sentence"]
+        == "checkout latency is degrading for 44% of users — payment service is primary contributor"
+    )
+    assert (checkout["requests"], checkout["bad_requests"], checkout["failed"], checkout["slow"]) == (53, 24, 3, 21)
+    assert (checkout["counted_by"], checkout["users"], checkout["affected_users"]) == ("enduser.id", 50, 22)
+    primary = checkout["primary_contributor"]
+    assert primary["service"] == "payment" and primary["share"] > 0.95 and primary["waiting_on"] == ["payment-gateway"]
+    assert primary["failed_origin"] == 3
+    assert checkout["alert_group"] == {"group": 1, "primary_contributor": "payment", "agrees": True}
+    assert checkout["slo_alert"] == "page-fast"
+    assert recent["journeys"][0]["sentence"].startswith("checkout latency is degrading for 62% of users")
+
+
+async def test_every_journey_is_summarised_worst_first_and_healthy_ones_say_so(demo_server) -> None:  # type: ignore[no-untyped-def]
+    async with Client(demo_server) as client:
+        answer = await call(client, "impact_summary")
+    names = [j["journey"] for j in answer["journeys"]]
+    assert names[0] == "checkout" and sorted(names) == ["add-to-cart", "browse", "checkout", "login"]
+    login = next(j for j in answer["journeys"] if j["journey"] == "login")
+    assert login["sentence"] == "login is healthy: none of 24 requests in the last 30 min failed or was slow"
+    assert "primary_contributor" not in login
+
+
+def without_traces(tmp_path: Path) -> Any:
+    """The demo's catalog, alerts and SLOs, its traces folder swapped for one whose exports are all unreadable."""
+    traces = tmp_path / "traces"
+    traces.mkdir()
+    (traces / "broken.json").write_text("{not json", encoding="utf-8")
+    raw = {
+        "now": "2026-11-27T10:00:00Z",
+        "connectors": [
+            {
+                "name": "acme-shop",
+                "type": "files",
+                "path": str(EXAMPLES / "acme-shop"),
+                "only": ["catalog", "slo", "alerts"],
+            },
+            {"name": "exports", "type": "otlp", "path": str(traces)},
+        ],
+    }
+    return build_server(parse_config(raw, base_dir=tmp_path))
+
+
+async def test_traces_that_cannot_be_read_leave_the_slos_measured_as_empty_and_say_so(tmp_path: Path) -> None:
+    async with Client(without_traces(tmp_path)) as client:
+        status = await call(client, "slo_status", journey="checkout")
+        impact = await call(client, "impact_summary", journey="checkout")
+    (checkout,) = status["slos"]
+    assert checkout["status"] == "no_traffic" and checkout["measured_by"] == "exports"
+    assert impact["journeys"][0]["sentence"] == "no checkout requests in the last 30 min: nothing to measure"
+    assert any("exports: 1 trace problems" in w for w in impact["freshness"]["warnings"])
