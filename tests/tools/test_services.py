@@ -96,9 +96,26 @@ async def test_service_context_answers_every_section_with_provenance(demo_server
     assert {"CheckoutLatencyHigh", "PaymentLatencyHigh"} <= alert_names
     assert [g["primary_contributor"]["service"] for g in context["alerts"]["groups"]] == ["payment"]
     assert context["runbook"]["best"]["services"] == ["checkout"]
-    assert context["slo"]["status"] == "not_available"
+    assert context["slo"]["status"] == "empty"  # no SLO names checkout, no journey enters by it
+    assert context["slo"]["note"] == "no SLO covers this service or a journey entering by it"
     assert context["incidents"]["status"] == "not_available"
     assert context["incidents"]["note"] == "no configured source provides incidents"
     consulted = {(s["source"], s["capability"]) for s in context["freshness"]["sources"]}
     assert ("acme-shop", "topology") in consulted and ("cmdb-export", "catalog") in consulted
     assert context["freshness"]["as_of"] == "2026-11-27T10:00:00Z"
+
+
+async def test_service_context_of_a_journeys_entry_shows_its_slos_burning_first(demo_server) -> None:  # type: ignore[no-untyped-def]
+    async with Client(demo_server) as client:
+        context = await call(client, "service_context", service="frontend")
+    section = context["slo"]
+    assert section["status"] == "ok" and section["total"] == 4
+    assert section["note"] == "1 of 4 burning; slo_status has every window"
+    burning = section["items"][0]
+    assert (burning["name"], burning["status"], burning["alert"], burning["journeys"]) == (
+        "checkout-availability-latency",
+        "burning",
+        "page-fast",
+        ["checkout"],
+    )
+    assert burning["burn"] == 51.06 and burning["target"] == 0.995

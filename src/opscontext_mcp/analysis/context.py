@@ -20,10 +20,11 @@ from opscontext_mcp.replies import (
     NeighbourSection,
     OwnershipSection,
     RunbookPick,
-    SectionNote,
     SectionStatus,
     ServiceContextReply,
     ServiceSummary,
+    SLOSection,
+    SLOSummary,
 )
 from opscontext_mcp.snapshot import ResolvedIncident, ServiceEntry, Snapshot
 
@@ -136,6 +137,7 @@ def ownership_section(
 
 
 def service_context(snapshot: Snapshot, entry: ServiceEntry, now: datetime) -> ServiceContextReply:
+    """Every section but the SLOs' measurements, which need I/O: the tool adds them (`slo_section`)."""
     sections: dict[str, NeighbourSection] = {}
     for direction in ("dependencies", "dependents"):
         items, total = neighbour_views(snapshot, entry, direction, depth=1, limit=NEIGHBOURS_SHOWN)  # type: ignore[arg-type]
@@ -194,7 +196,18 @@ def service_context(snapshot: Snapshot, entry: ServiceEntry, now: datetime) -> S
         runbook=RunbookPick(
             status=runbook_status, note=runbook_note, best=best[0] if best else None, candidates=candidates
         ),
-        slo=SectionNote(status="not_available", note="not available yet"),
+        slo=slo_section(snapshot, []),
         incidents=incident_section(snapshot, entry, now),
         freshness=freshness(snapshot, now, *CONSULTED),
     )
+
+
+def slo_section(snapshot: Snapshot, summaries: list[SLOSummary]) -> SLOSection:
+    """The SLOs of the service and of the journeys entering by it, burning first."""
+    status, note = section_status(snapshot, bool(summaries), Capability.SLO)
+    if status == "ok":
+        burning = sum(s.status == "burning" for s in summaries)
+        note = f"{burning} of {len(summaries)} burning; slo_status has every window" if burning else None
+    elif status == "empty":
+        note = "no SLO covers this service or a journey entering by it"
+    return SLOSection(status=status, note=note, items=summaries, total=len(summaries))

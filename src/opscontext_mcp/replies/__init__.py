@@ -370,6 +370,24 @@ class RunbookPick(SectionNote):
     candidates: int = 0
 
 
+class SLOSummary(Reply):
+    name: str
+    status: Literal["burning", "ok", "no_traffic", "unavailable"]
+    alert: str | None = None
+    """The most severe burn-rate tier firing."""
+    sli: float | None = None
+    target: float
+    burn: float | None = None
+    """Over the fastest tier's long window."""
+    journeys: list[str] = []
+    note: str | None = None
+
+
+class SLOSection(SectionNote):
+    items: list[SLOSummary] = []
+    total: int = 0
+
+
 class ServiceContextReply(Reply):
     service: ServiceSummary
     ownership: OwnershipSection
@@ -378,6 +396,6 @@ class ServiceContextReply(Reply):
     changes: ChangeSection
     alerts: AlertSection
     runbook: RunbookPick
-    slo: SectionNote
+    slo: SLOSection
     incidents: IncidentSection
     freshness: Freshness

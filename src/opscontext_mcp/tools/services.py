@@ -22,6 +22,7 @@ from opscontext_mcp.runtime import Runtime
 from opscontext_mcp.schemas import published
 from opscontext_mcp.tools import READ_ONLY, reply
 from opscontext_mcp.tools.arguments import arg, current_snapshot, service_argument
+from opscontext_mcp.tools.slo import slo_summary, slo_views, slos_of
 
 ServiceName = Annotated[str, arg(description="Service name, alias or id in any source", min_length=1, max_length=300)]
 
@@ -84,6 +85,10 @@ def register(server: MCPServer, runtime: Runtime) -> None:
 
     @server.tool(annotations=READ_ONLY)
     async def service_context(service: ServiceName) -> Annotated[CallToolResult, published(ServiceContextReply)]:
-        """Everything about one service in one call: owner, on-call, escalation, tier, dependencies and dependents, recent changes here and nearby, firing alerts, best runbook — each with provenance."""
+        """Everything about one service in one call: owner, on-call, escalation, tier, dependencies and dependents, recent changes here and nearby, alert groups, SLO burn, best runbook — each with provenance."""
         snapshot = await current_snapshot(runtime)
-        return reply(context.service_context(snapshot, service_argument(snapshot, service), runtime.clock.now()))
+        entry, now = service_argument(snapshot, service), runtime.clock.now()
+        answer = context.service_context(snapshot, entry, now)
+        views = await slo_views(runtime, snapshot, slos_of(snapshot, entry, None), now, answer.freshness)
+        answer.slo = context.slo_section(snapshot, [slo_summary(view) for view in views])
+        return reply(answer)

@@ -28,7 +28,7 @@ from opscontext_mcp.analysis.slo import (
 from opscontext_mcp.measure import TRACE_LOOKBACK, SLOMeasurement, measure_slo, spans
 from opscontext_mcp.model import SLO
 from opscontext_mcp.protocols import Capability
-from opscontext_mcp.replies import Freshness
+from opscontext_mcp.replies import Freshness, SLOSummary
 from opscontext_mcp.replies.slo import ImpactReply, ImpactView, SLOStatusReply, SLOView
 from opscontext_mcp.runtime import Runtime
 from opscontext_mcp.schemas import published
@@ -51,12 +51,9 @@ def register(server: MCPServer, runtime: Runtime) -> None:
         snapshot = await current_snapshot(runtime)
         now = runtime.clock.now()
         entry = service_argument(snapshot, service) if service else None
-        chosen = _slos(snapshot, entry, _journey_argument(snapshot, journey) if journey else None)
-        measured = await _measure_all(runtime, chosen, now)
-        views = [_view(snapshot, item, measured[item.slo.name, item.slo.provenance.source]) for item in chosen]
-        views.sort(key=_urgency)
+        chosen = slos_of(snapshot, entry, _journey_argument(snapshot, journey) if journey else None)
         status = freshness(snapshot, now, *CONSULTED)
-        _warn(status, measured.values())
+        views = await slo_views(runtime, snapshot, chosen, now, status)
         return reply(
             SLOStatusReply(
                 service=entry.id if entry else None,
@@ -106,7 +103,18 @@ def _journey_argument(snapshot: Snapshot, name: str) -> ResolvedJourney:
     raise ToolError(f"Unknown journey {name!r}. Journeys: {known}.")
 
 
-def _slos(snapshot: Snapshot, entry: ServiceEntry | None, journey: ResolvedJourney | None) -> list[ResolvedSLO]:
+async def slo_views(
+    runtime: Runtime, snapshot: Snapshot, chosen: list[ResolvedSLO], now: datetime, status: Freshness
+) -> list[SLOView]:
+    """Each SLO measured now (concurrently), most urgent first; a source that failed is a warning in `status`."""
+    measured = await _measure_all(runtime, chosen, now)
+    views = [_view(snapshot, item, measured[item.slo.name, item.slo.provenance.source]) for item in chosen]
+    views.sort(key=_urgency)
+    _warn(status, measured.values())
+    return views
+
+
+def slos_of(snapshot: Snapshot, entry: ServiceEntry | None, journey: ResolvedJourney | None) -> list[ResolvedSLO]:
     if journey is not None:
         return [journey.slo] if journey.slo else []
     if entry is None:
@@ -186,3 +194,17 @@ def _slo_alert(slo: SLO, span_list: list[Span], spec: EntrySpec, now: datetime) 
     requests = entries(span_list, spec, start, now)
     assessment = assess(slo, Measurement(now, trace_counts(requests, spec, now, windows), covered))
     return assessment.firing.tier.name if assessment.firing else None
+
+
+def slo_summary(view: SLOView) -> SLOSummary:
+    fastest = next((t for t in view.tiers if t.long.burn is not None), None)
+    return SLOSummary(
+        name=view.name,
+        status=view.status,
+        alert=view.alert,
+        sli=view.sli,
+        target=view.target,
+        burn=fastest.long.burn if fastest else None,
+        journeys=view.journeys,
+        note=view.note if view.status == "unavailable" else None,
+    )
