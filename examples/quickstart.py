@@ -30,6 +30,27 @@ async def main() -> None:
         print(f"firing here and in its dependencies: {', '.join(firing)}")
         assert "PaymentLatencyHigh" in firing
 
+        group = context["alerts"]["groups"][0]
+        primary = group["primary_contributor"]
+        print(
+            f"alert group {group['group']}: {group['alerts']} alerts on {', '.join(group['services'])}; "
+            f"primary contributor {primary['service']} ({'; '.join(primary['evidence'][2:5])})"
+        )
+        assert primary["service"] == "payment"
+
+        impact = (await client.call_tool("impact_summary", {"journey": "checkout"})).structured_content
+        checkout = impact["journeys"][0]
+        print(f"impact: {checkout['sentence']} ({checkout['affected_users']} of {checkout['users']} users, 30 min)")
+        assert checkout["primary_contributor"]["service"] == "payment" and checkout["alert_group"]["agrees"]
+
+        slos = (await client.call_tool("slo_status", {"journey": "checkout"})).structured_content["slos"][0]
+        fast = slos["tiers"][0]
+        print(
+            f"SLO {slos['name']}: {slos['status']} on {slos['alert']} "
+            f"(burn {fast['long']['burn']} over {fast['long']['window']}, {fast['short']['burn']} over {fast['short']['window']})"
+        )
+        assert slos["alert"] == "page-fast"
+
         changes = (await client.call_tool("what_changed", {"service": "checkout", "since": "1h"})).structured_content
         suspect = next(c for c in changes["changes"] if c["kind"] == "deploy" and c["service"] == "payment")
         print(
