@@ -44,6 +44,8 @@ OPS_WORDS = (
     "snapshot backup restore page escalate vendor support bridge incident commander status update"
 ).split()
 SYNTHETIC_WORDS = 5000
+JOURNEYS = 200
+"""Journeys, each entering by a traced service with an SLO on its spans."""
 
 
 def generate(root: Path, services: int = 10_000, edges_per_service: float = 5.0, seed: int = 7) -> dict[str, int]:
@@ -203,6 +205,7 @@ def generate(root: Path, services: int = 10_000, edges_per_service: float = 5.0,
     (root / "alerts" / "am.json").write_text(json.dumps(alerts), encoding="utf-8")
 
     _write_traces(root, observed, rng)
+    journeys = _write_slos(root, sorted({callee for _, callee in observed}), rng)
     return {
         "services": services,
         "declared": len(declared),
@@ -212,6 +215,7 @@ def generate(root: Path, services: int = 10_000, edges_per_service: float = 5.0,
         "changes": len(changes),
         "alerts": len(alerts),
         "teams": len(teams),
+        "journeys": journeys,
     }
 
 
@@ -255,3 +259,36 @@ def _write_traces(root: Path, observed: list[tuple[str, str]], rng: random.Rando
     ]
     (root / "traces").mkdir(exist_ok=True)
     (root / "traces" / "spans.json").write_text(json.dumps({"resourceSpans": resource_spans}), encoding="utf-8")
+
+
+def _write_slos(root: Path, entries: list[str], rng: random.Random, count: int = JOURNEYS) -> int:
+    """`count` journeys, each entering by a service with SERVER spans, each with a trace SLO on them."""
+    chosen = rng.sample(entries, min(count, len(entries)))
+    documents = []
+    for service in chosen:
+        source = {"type": "traces", "spec": {"service": service, "span_name": "serve"}}
+        good = {"type": "traces", "spec": {"service": service, "span_name": "serve", "max_duration_ms": 40}}
+        documents.append(
+            {
+                "apiVersion": "openslo/v1",
+                "kind": "SLO",
+                "metadata": {"name": f"{service}-fast"},
+                "spec": {
+                    "service": service,
+                    "budgetingMethod": "Occurrences",
+                    "timeWindow": [{"duration": "28d", "isRolling": True}],
+                    "objectives": [{"target": 0.99}],
+                    "indicator": {
+                        "metadata": {"name": f"{service}-requests"},
+                        "spec": {"ratioMetric": {"good": {"metricSource": good}, "total": {"metricSource": source}}},
+                    },
+                },
+            }
+        )
+    (root / "slos").mkdir(exist_ok=True)
+    (root / "slos" / "slos.yaml").write_text(yaml.safe_dump_all(documents), encoding="utf-8")
+    journeys = [
+        {"name": f"journey-{i}", "entry": service, "slo": f"{service}-fast"} for i, service in enumerate(chosen)
+    ]
+    (root / "slos" / "journeys.yaml").write_text(yaml.safe_dump(journeys), encoding="utf-8")
+    return len(journeys)

@@ -26,7 +26,7 @@ import anyio
 from mcp import Client, StdioServerParameters
 from pydantic import BaseModel
 
-from bench.generate import generate
+from bench.generate import JOURNEYS, generate
 from opscontext_mcp.analysis import prepare
 from opscontext_mcp.cache import SnapshotCache
 from opscontext_mcp.clock import Clock
@@ -36,7 +36,7 @@ from opscontext_mcp.server import build_server
 
 HERE = Path(__file__).resolve().parent
 ENV_DIR = HERE / "out" / "env10k"
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "3"
 SYMPTOMS = ["high latency", "connection pool exhaustion", "disk full", "replication lag", "queue backlog", "bad deploy"]
 
 
@@ -104,6 +104,8 @@ def argument_makers(root: Path, seed: int = 11) -> dict[str, Callable[[], dict[s
         "blast_radius": lambda: {"service": some()},
         "matching_runbook": lambda: {"service": some(), "symptom": rng.choice(SYMPTOMS)},
         "active_alerts": lambda: {"service": some()} if rng.random() < 0.5 else {},
+        "slo_status": lambda: {"journey": f"journey-{rng.randrange(JOURNEYS)}"},
+        "impact_summary": lambda: {"journey": f"journey-{rng.randrange(JOURNEYS)}"},
     }
 
 

@@ -104,13 +104,31 @@ async def spans(runtime: Runtime, since: datetime, until: datetime, prefer: str 
     return Asked(asked.source, list(asked.value.records), fetched_at=asked.fetched_at, problems=asked.problems)
 
 
-async def measure_slo(runtime: Runtime, slo: SLO, now: datetime) -> SLOMeasurement:
+class SpanReads:
+    """Spans read once per answer: the trace SLOs of one answer share the same window of the same source,
+    and concurrent asks for it wait for the one read rather than each parsing it."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self._found: dict[tuple[str | None, datetime, datetime], Asked[list[Span]]] = {}
+        self._locks: dict[tuple[str | None, datetime, datetime], anyio.Lock] = {}
+
+    async def read(self, since: datetime, until: datetime, prefer: str | None = None) -> Asked[list[Span]]:
+        connector = provider(self.runtime, Capability.TRACES, prefer=prefer)
+        key = (connector.name if connector else None, since, until)
+        async with self._locks.setdefault(key, anyio.Lock()):
+            if key not in self._found:
+                self._found[key] = await spans(self.runtime, since, until, prefer)
+        return self._found[key]
+
+
+async def measure_slo(runtime: Runtime, slo: SLO, now: datetime, reads: SpanReads | None = None) -> SLOMeasurement:
     indicator = slo.indicator
     source = indicator.total or indicator.metric or indicator.good or indicator.bad or indicator.raw
     kind = source.type if source is not None else "unknown"
     try:
         if kind == "traces":
-            return await _from_traces(runtime, slo, now)
+            return await _from_traces(reads or SpanReads(runtime), slo, now)
         if kind in ("prometheus", "dynatrace"):
             return await _from_metrics(runtime, slo, kind, now)
     except Unmeasurable as exc:
@@ -118,11 +136,11 @@ async def measure_slo(runtime: Runtime, slo: SLO, now: datetime) -> SLOMeasureme
     return SLOMeasurement(None, None, kind, error=f"metric sources of type {kind!r} are not evaluated")
 
 
-async def _from_traces(runtime: Runtime, slo: SLO, now: datetime) -> SLOMeasurement:
+async def _from_traces(reads: SpanReads, slo: SLO, now: datetime) -> SLOMeasurement:
     spec = trace_spec(slo.indicator)
     windows = windows_for(slo)
     since = now - min(max(windows), TRACE_LOOKBACK)
-    asked = await spans(runtime, since, now, prefer=slo.provenance.source)
+    asked = await reads.read(since, now, prefer=slo.provenance.source)
     if asked.value is None:
         return SLOMeasurement(None, asked.source, "traces", error=asked.error)
     requests = entries(asked.value, spec, since, now)

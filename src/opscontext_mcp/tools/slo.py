@@ -25,7 +25,7 @@ from opscontext_mcp.analysis.slo import (
     trace_spec,
     windows_for,
 )
-from opscontext_mcp.measure import TRACE_LOOKBACK, SLOMeasurement, measure_slo, spans
+from opscontext_mcp.measure import TRACE_LOOKBACK, SLOMeasurement, SpanReads, measure_slo, spans
 from opscontext_mcp.model import SLO
 from opscontext_mcp.protocols import Capability
 from opscontext_mcp.replies import Freshness, SLOSummary
@@ -127,9 +127,10 @@ async def _measure_all(
     runtime: Runtime, chosen: list[ResolvedSLO], now: datetime
 ) -> dict[tuple[str, str], SLOMeasurement]:
     found: dict[tuple[str, str], SLOMeasurement] = {}
+    reads = SpanReads(runtime)
 
     async def one(item: ResolvedSLO) -> None:
-        found[item.slo.name, item.slo.provenance.source] = await measure_slo(runtime, item.slo, now)
+        found[item.slo.name, item.slo.provenance.source] = await measure_slo(runtime, item.slo, now, reads)
 
     async with anyio.create_task_group() as group:
         for item in chosen:
