@@ -3,11 +3,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+import respx
 from mcp import Client
 
 from opscontext_mcp.config import parse_config
-from opscontext_mcp.server import build_server
+from opscontext_mcp.server import build_runtime, build_server
 from tests.conftest import EXAMPLES, call, call_error
 
 pytestmark = pytest.mark.anyio
@@ -122,3 +124,83 @@ async def test_traces_that_cannot_be_read_leave_the_slos_measured_as_empty_and_s
     assert checkout["status"] == "no_traffic" and checkout["measured_by"] == "exports"
     assert impact["journeys"][0]["sentence"] == "no checkout requests in the last 30 min: nothing to measure"
     assert any("exports: 1 trace problems" in w for w in impact["freshness"]["warnings"])
+
+
+DYNATRACE = "https://abc12345.live.dynatrace.com"
+GOOD = 'builtin:service.requestCount.total:filter(eq("dt.entity.service","SERVICE-5A1B2C3D4E5F6071")):filter(lt("http.status_code",500))'
+TOTAL = 'builtin:service.requestCount.total:filter(eq("dt.entity.service","SERVICE-5A1B2C3D4E5F6071"))'
+DYNATRACE_SLO = f"""\
+apiVersion: openslo/v1
+kind: SLO
+metadata: {{name: payment-requests-ok}}
+spec:
+  service: payment
+  budgetingMethod: Occurrences
+  timeWindow: [{{duration: 30d, isRolling: true}}]
+  objectives: [{{target: 0.999}}]
+  indicator:
+    metadata: {{name: payment-requests}}
+    spec:
+      ratioMetric:
+        counter: true
+        good: {{metricSource: {{type: dynatrace, spec: {{metricSelector: '{GOOD}'}}}}}}
+        total: {{metricSource: {{type: dynatrace, spec: {{metricSelector: '{TOTAL}'}}}}}}
+"""
+
+
+def requests_per_minute(values: list[float]) -> dict[str, Any]:
+    timestamps = [1795773600000 - 60_000 * (len(values) - i) for i in range(len(values))]
+    return {
+        "totalCount": 1,
+        "nextPageKey": None,
+        "resolution": "1m",
+        "result": [
+            {
+                "metricId": "builtin:service.requestCount.total",
+                "data": [{"dimensions": [], "dimensionMap": {}, "timestamps": timestamps, "values": values}],
+            }
+        ],
+    }
+
+
+async def test_an_slo_on_dynatrace_metrics_sums_each_windows_points_and_burns_on_the_slow_page_tier(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "slos").mkdir()
+    (tmp_path / "slos" / "payment.yaml").write_text(DYNATRACE_SLO, encoding="utf-8")
+    router = respx.Router(assert_all_mocked=True)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        good = request.url.params["metricSelector"] == GOOD
+        return httpx.Response(200, json=requests_per_minute([495.0, None, 495.0] if good else [500.0, 100.0, 500.0]))  # type: ignore[list-item]
+
+    route = router.get(f"{DYNATRACE}/api/v2/metrics/query").mock(side_effect=answer)
+    config = parse_config(
+        {
+            "now": "2026-11-27T10:00:00Z",
+            "connectors": [
+                {"name": "acme-shop", "type": "files", "path": str(EXAMPLES / "acme-shop"), "only": ["catalog"]},
+                {"name": "slos", "type": "files", "path": "."},
+                {"name": "dt", "type": "dynatrace", "base_url": DYNATRACE, "token": "dt0c01.test"},
+            ],
+        },
+        base_dir=tmp_path,
+        environ={},
+    )
+    runtime = build_runtime(config, transport=httpx.MockTransport(router.async_handler))
+    async with Client(build_server(runtime=runtime)) as client:
+        reply = await call(client, "slo_status", service="payment")
+
+    (slo,) = reply["slos"]
+    # 990 good of 1,100 (a null point counts nothing): 10% errors on a 0.1% budget is burn 100.
+    fast = slo["tiers"][0]
+    assert (fast["long"]["events"], fast["long"]["bad"], fast["long"]["burn"]) == (1100, 110, 100.0)
+    assert (slo["status"], slo["alert"], slo["measured_by"]) == ("burning", "page-fast", "dt")
+    one_hour = [
+        call_.request.url.params
+        for call_ in route.calls
+        if call_.request.url.params["from"] == str(1795773600000 - 3600_000)
+    ]
+    assert {p["metricSelector"] for p in one_hour} == {GOOD, TOTAL} and all(
+        p["to"] == "1795773600000" for p in one_hour
+    )
