@@ -146,7 +146,7 @@ async def _from_traces(reads: SpanReads, slo: SLO, now: datetime) -> SLOMeasurem
     requests = entries(asked.value, spec, since, now)
     earliest = min((s.start_ns for s in asked.value), default=None)
     covered_from = max(since, datetime.fromtimestamp(earliest / 1e9, tz=UTC)) if earliest is not None else now
-    counts = trace_counts(requests, spec, now, windows)
+    counts = trace_counts(slo, requests, spec, now)
     return SLOMeasurement(Measurement(now, counts, covered_from), asked.source, "traces", fetched_at=asked.fetched_at)
 
 

@@ -26,7 +26,9 @@ from opscontext_mcp.analysis.burn import (
     budget_status,
     duration_text,
     evaluate,
+    ratio_timeslice_counts,
     time_to_exhaustion,
+    timeslice_counts,
 )
 from opscontext_mcp.analysis.journeys import EntrySpec
 from opscontext_mcp.model import SLO, Indicator, MetricSource
@@ -113,17 +115,31 @@ def trace_spec(indicator: Indicator) -> EntrySpec:
     )
 
 
-def trace_counts(
-    requests: Sequence[Span], spec: EntrySpec, until: datetime, windows: Sequence[timedelta]
-) -> dict[timedelta, Counts]:
-    """Good and total entry spans starting in each window ending at `until`."""
+def trace_counts(slo: SLO, requests: Sequence[Span], spec: EntrySpec, until: datetime) -> dict[timedelta, Counts]:
+    """Each window's counts (`windows_for(slo)`, ending at `until`) from the entry spans starting in it.
+
+    Occurrences counts requests. Timeslices counts slices of `time_slice_window`: a slice is good when
+    its share of good requests reaches `time_slice_target`; RatioTimeslices averages the slices' shares.
+    Either way a slice without requests is neither good nor bad.
+    """
     until_ns = _ns(until)
     ordered = sorted(requests, key=lambda s: s.start_ns)
     found = {}
-    for window in windows:
+    for window in windows_for(slo):
         since_ns = until_ns - int(window.total_seconds() * 1e9)
         inside = [s for s in ordered if since_ns <= s.start_ns < until_ns]
-        found[window] = Counts(good=float(sum(spec.is_good(s) for s in inside)), total=float(len(inside)))
+        if slo.budgeting_method == "Occurrences" or slo.time_slice_window is None:
+            found[window] = Counts(good=float(sum(spec.is_good(s) for s in inside)), total=float(len(inside)))
+            continue
+        width = int(slo.time_slice_window.total_seconds() * 1e9)
+        slices: dict[int, list[bool]] = {}
+        for span in inside:
+            slices.setdefault((until_ns - 1 - span.start_ns) // width, []).append(spec.is_good(span))
+        per_slice = [Counts(good=float(sum(goods)), total=float(len(goods))) for goods in slices.values()]
+        if slo.budgeting_method == "Timeslices":
+            found[window] = timeslice_counts(per_slice, slo.time_slice_target or 1.0)
+        else:
+            found[window] = ratio_timeslice_counts(per_slice)
     return found
 
 
@@ -230,8 +246,10 @@ def slo_view(
     if assessment is None or measurement is None:
         return SLOView(**base, status="unavailable", note=error or "not measured")
     notes = []
-    if slo.budgeting_method != "Occurrences":
+    if slo.budgeting_method != "Occurrences" and source_type != "traces":
         notes.append(f"{slo.budgeting_method} budgeting is approximated by counting events (Occurrences)")
+    elif slo.budgeting_method != "Occurrences":
+        notes.append(f"events are {duration_text(slo.time_slice_window or slo.period)} slices ({slo.budgeting_method})")
     if assessment.budget_remaining is None and assessment.sli is not None:
         notes.append(
             f"the data covers {duration_text(assessment.covered)} of the {duration_text(slo.period)} period: "

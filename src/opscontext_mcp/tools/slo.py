@@ -193,7 +193,7 @@ def _slo_alert(slo: SLO, span_list: list[Span], spec: EntrySpec, now: datetime) 
     start = now - min(max(windows), TRACE_LOOKBACK)
     covered = start if earliest is None else max(start, datetime.fromtimestamp(earliest / 1e9, tz=now.tzinfo))
     requests = entries(span_list, spec, start, now)
-    assessment = assess(slo, Measurement(now, trace_counts(requests, spec, now, windows), covered))
+    assessment = assess(slo, Measurement(now, trace_counts(slo, requests, spec, now), covered))
     return assessment.firing.tier.name if assessment.firing else None
 
 
