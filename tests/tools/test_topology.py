@@ -17,7 +17,15 @@ async def test_blast_radius_of_a_database_lists_its_transitive_dependents(demo_s
     assert answer["by_hop"] == {"1": 1, "2": 1, "3": 1, "4": 1}
     api = next(d for d in answer["dependents"] if d["id"] == "api-gateway")
     assert api["path"] == ["api-gateway", "frontend", "checkout", "orders", "orders-db"]
-    assert answer["journeys"]["status"] == "not_available"
+    # Every demo journey enters by the frontend, 3 hops above the orders database.
+    assert answer["journeys"]["status"] == "ok"
+    assert [(j["journey"], j["entry"], j["hop"]) for j in answer["journeys"]["items"]] == [
+        ("add-to-cart", "frontend", 3),
+        ("browse", "frontend", 3),
+        ("checkout", "frontend", 3),
+        ("login", "frontend", 3),
+    ]
+    assert answer["journeys"]["items"][2]["slo"] == "checkout-availability-latency"
 
 
 async def test_neighbours_carry_declared_and_observed_provenance_and_traffic(demo_server) -> None:  # type: ignore[no-untyped-def]

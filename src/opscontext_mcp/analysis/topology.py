@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Literal
 
-from opscontext_mcp.replies import EdgeView, ImpactedService, NeighbourView, TrafficView
+from opscontext_mcp.protocols import Capability
+from opscontext_mcp.replies import CarriedJourney, EdgeView, ImpactedService, JourneySection, NeighbourView, TrafficView
 from opscontext_mcp.snapshot import Edge, ServiceEntry, Snapshot
 
 Direction = Literal["dependencies", "dependents"]
@@ -151,3 +152,19 @@ def blast_radius(
         dict(by_team.most_common()),
         systems,
     )
+
+
+def carried_journeys(snapshot: Snapshot, entry: ServiceEntry, depth: int | None) -> JourneySection:
+    """The journeys users enter by this service or by anything that depends on it, nearest first."""
+    hops = {entry.id: 0} | {node: hop for node, (hop, _) in walk(snapshot, entry.id, "dependents", depth).items()}
+    items = sorted(
+        (
+            CarriedJourney(journey=j.journey.name, entry=j.entry_id, hop=hops[j.entry_id], slo=j.journey.slo)
+            for j in snapshot.journeys
+            if j.entry_id in hops
+        ),
+        key=lambda c: (c.hop, c.journey),
+    )
+    if not any(s.capability == Capability.SLO for s in snapshot.statuses):
+        return JourneySection(status="not_available", note="no configured source defines journeys (slos/journeys.yaml)")
+    return JourneySection(status="ok" if items else "empty", items=items)

@@ -205,6 +205,18 @@ class SectionNote(Reply):
     note: str | None = None
 
 
+class CarriedJourney(Reply):
+    journey: str
+    entry: str
+    """The service users enter by: the one asked about, or something that depends on it."""
+    hop: int
+    slo: str | None = None
+
+
+class JourneySection(SectionNote):
+    items: list[CarriedJourney] = []
+
+
 class BlastRadiusReply(Reply):
     service: str
     total: int
@@ -214,7 +226,7 @@ class BlastRadiusReply(Reply):
     systems: list[str]
     dependents: list[ImpactedService]
     truncated: bool
-    journeys: SectionNote
+    journeys: JourneySection
     freshness: Freshness
 
 

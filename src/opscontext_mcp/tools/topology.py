@@ -10,7 +10,7 @@ from mcp.types import CallToolResult
 from opscontext_mcp.analysis import topology
 from opscontext_mcp.analysis.common import freshness
 from opscontext_mcp.protocols import Capability
-from opscontext_mcp.replies import BlastRadiusReply, NeighboursReply, SectionNote
+from opscontext_mcp.replies import BlastRadiusReply, NeighboursReply
 from opscontext_mcp.runtime import Runtime
 from opscontext_mcp.schemas import published
 from opscontext_mcp.tools import READ_ONLY, reply
@@ -56,7 +56,7 @@ def register(server: MCPServer, runtime: Runtime) -> None:
         max_depth: Annotated[int | None, arg(ge=1, le=50, description="Default: unlimited")] = None,
         limit: Annotated[int, arg(ge=1, le=500)] = 50,
     ) -> Annotated[CallToolResult, published(BlastRadiusReply)]:
-        """Everything that transitively depends on a service, most critical first, counted by hop, tier and team."""
+        """Everything that transitively depends on a service, most critical first, counted by hop, tier and team; the user journeys and SLOs it carries."""
         snapshot = await current_snapshot(runtime)
         entry = service_argument(snapshot, service)
         shown, total, by_hop, by_tier, by_team, systems = topology.blast_radius(snapshot, entry, max_depth, limit)
@@ -70,9 +70,9 @@ def register(server: MCPServer, runtime: Runtime) -> None:
                 systems=systems,
                 dependents=shown,
                 truncated=total > len(shown),
-                journeys=SectionNote(
-                    status="not_available", note="journeys and SLOs are not available yet in this version"
+                journeys=topology.carried_journeys(snapshot, entry, max_depth),
+                freshness=freshness(
+                    snapshot, runtime.clock.now(), Capability.CATALOG, Capability.TOPOLOGY, Capability.SLO
                 ),
-                freshness=freshness(snapshot, runtime.clock.now(), Capability.CATALOG, Capability.TOPOLOGY),
             )
         )
