@@ -154,14 +154,16 @@ def analyse(
 
 
 def _weight(group: Group) -> int:
-    """A group's rank: its worst severity, one level up when something corroborates it as an incident:
-    alerts on several services, or a primary contributor with a change just before or calls into it failing."""
+    """A group's rank: its worst severity, raised one level per independent sign that it is an incident,
+    at most two: alerts on several services, a change on its primary contributor within the hour before,
+    calls into the primary failing more than its own calls out. A lone alert has none of these."""
     primary = group.primary
-    corroborated = len(group.services) > 1 or (
-        primary is not None
-        and (primary.change is not None or (primary.errors_in or 0.0) - (primary.errors_out or 0.0) >= ERROR_FLOOR)
-    )
-    return severity_rank(group.severity) + (1 if corroborated else 0)
+    signs = len(group.services) > 1
+    if primary is not None:
+        recent = primary.change is not None and (primary.onset or group.started) - primary.change[0] <= RECENT_CHANGE
+        own = (primary.errors_in or 0.0) - (primary.errors_out or 0.0) >= ERROR_FLOOR
+        signs += recent + own
+    return severity_rank(group.severity) + min(int(signs), 2)
 
 
 def group_signals(signals: Sequence[Signal], topology: Topology, window: timedelta = WINDOW) -> list[list[Signal]]:
