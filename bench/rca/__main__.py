@@ -145,7 +145,8 @@ def report(cases_per_graph: int) -> str:
         "",
         "- A case's ranking is the groups' candidates in the product's group order: most severe first, raised "
         "one level per independent sign of an incident (alerts on several services, a change on the primary within "
-        "the hour before, calls into the primary failing), at most two; then largest. A lone unrelated alert more "
+        "the hour before, an internal and an external symptom both on it, calls into it failing), at most two; then "
+        "largest, then best explained. A lone unrelated alert more "
         "severe than the incident by more than its signs still puts its own group first: on the 1,000-service graphs, "
         "where incidents are small, that ordering, not the ranking inside a group, is where most misses come from.",
         "- The baselines see no traces and no changes; ours does. The margin over them measures the value of that "

@@ -146,3 +146,17 @@ def test_groups_come_most_severe_first_and_the_answer_is_the_same_whatever_the_i
         (g.services, [c.service for c in g.candidates]) for g in again
     ]
     assert first[0].primary is not None and first[0].primary.service == "payment"
+
+
+def test_a_group_with_two_signs_of_an_incident_outranks_a_lone_alert_one_severity_up() -> None:
+    lone = signal("redis", 30, "RedisLatencyHigh", "critical")
+    # cart: its own memory and its callers' latency (two detectors agree), and a deploy 10 minutes before.
+    incident = [signal("cart", 0, "CartMemoryHigh", "warning"), signal("cart", 1, "CartLatencyHigh", "warning")]
+    evidence = Evidence(changes={"cart": [(T0 - timedelta(minutes=10), "deploy-cart")]})
+    assert [g.services for g in analyse([lone, *incident], SHOP, evidence)] == [("cart",), ("redis",)]
+    # Without the deploy, one sign raises it one level only: the critical alert comes first.
+    assert [g.services for g in analyse([lone, *incident], SHOP, Evidence())] == [("redis",), ("cart",)]
+    # Two lone alerts of one severity and no signs: the better explained first, though it fired later.
+    later = signal("redis", 50, "RedisMemoryHigh", "critical")  # an internal symptom weighs more
+    earlier = signal("web", 40, "WebLatencyHigh", "critical")
+    assert [g.services for g in analyse([earlier, later], SHOP, Evidence())] == [("redis",), ("web",)]

@@ -144,25 +144,30 @@ class Group:
 def analyse(
     signals: Sequence[Signal], topology: Topology, evidence: Evidence, window: timedelta = WINDOW
 ) -> list[Group]:
-    """Every group with its ranked candidates, the most severe, then largest, then earliest first."""
+    """Every group with its ranked candidates: the most severe first (raised by signs of an incident, see
+    `_weight`), then the largest, then the best explained, then the earliest."""
     groups = [
         _group(members, rank_contributors(members, topology, evidence, window))
         for members in group_signals(signals, topology, window)
     ]
-    groups.sort(key=lambda g: (-_weight(g), -len(g.signals), g.started, g.services))
+    groups.sort(
+        key=lambda g: (-_weight(g), -len(g.signals), -(g.primary.score if g.primary else 0.0), g.started, g.services)
+    )
     return groups
 
 
 def _weight(group: Group) -> int:
     """A group's rank: its worst severity, raised one level per independent sign that it is an incident,
-    at most two: alerts on several services, a change on its primary contributor within the hour before,
-    calls into the primary failing more than its own calls out. A lone alert has none of these."""
+    at most two: alerts on several services, an internal and an external symptom both on the primary
+    contributor (two detectors agreeing), a change on it within the hour before, calls into it failing
+    more than its own calls out. A lone alert has none of these."""
     primary = group.primary
     signs = len(group.services) > 1
     if primary is not None:
+        kinds = {signal.internal for signal in group.signals if signal.service == primary.service}
         recent = primary.change is not None and (primary.onset or group.started) - primary.change[0] <= RECENT_CHANGE
         own = (primary.errors_in or 0.0) - (primary.errors_out or 0.0) >= ERROR_FLOOR
-        signs += recent + own
+        signs += (len(kinds) == 2) + recent + own
     return severity_rank(group.severity) + min(int(signs), 2)
 
 
@@ -172,7 +177,10 @@ def group_signals(signals: Sequence[Signal], topology: Topology, window: timedel
     ordered = sorted(range(len(signals)), key=lambda i: (signals[i].onset, signals[i].key))
     for index in ordered:
         by_service.setdefault(signals[index].service, []).append(index)
-    onsets = {service: [signals[i].onset for i in members] for service, members in by_service.items()}
+    # Seconds as floats: thousands of onset comparisons run here, and datetime arithmetic is slow.
+    at = [signal.onset.timestamp() for signal in signals]
+    onsets = {service: [at[i] for i in members] for service, members in by_service.items()}
+    span = window.total_seconds()
     parent = list(range(len(signals)))
 
     def root(i: int) -> int:
@@ -188,14 +196,21 @@ def group_signals(signals: Sequence[Signal], topology: Topology, window: timedel
 
     for members in by_service.values():
         for before, after in zip(members, members[1:], strict=False):
-            if signals[after].onset - signals[before].onset <= window:
+            if at[after] - at[before] <= span:
                 join(before, after)
     for service, other in _nearby_pairs(by_service, topology):
-        theirs = onsets[other]
+        mine, theirs = onsets[service], onsets[other]
+        if mine[0] - theirs[-1] > span or theirs[0] - mine[-1] > span:
+            continue  # no onset of one is near any of the other's
+        members = by_service[other]
+        last = len(theirs) - 1
         for index in by_service[service]:
-            nearest = _nearest(theirs, signals[index].onset)
-            if abs(theirs[nearest] - signals[index].onset) <= window:
-                join(index, by_service[other][nearest])
+            moment = at[index]
+            nearest = bisect.bisect_left(theirs, moment)
+            if nearest > last or (nearest > 0 and moment - theirs[nearest - 1] <= theirs[nearest] - moment):
+                nearest -= 1
+            if abs(theirs[nearest] - moment) <= span:
+                join(index, members[nearest])
 
     components: dict[int, list[Signal]] = {}
     for index in ordered:
@@ -346,31 +361,22 @@ def _group(members: list[Signal], candidates: list[Candidate]) -> Group:
 
 
 def _nearby_pairs(by_service: Mapping[str, list[int]], topology: Topology) -> Iterable[tuple[str, str]]:
-    """Alerting service pairs that are adjacent, or joined through one other service."""
+    """Each pair of alerting services that are adjacent, or joined through one other service, in both orders."""
+    alerting = set(by_service)
+    neighbours: dict[str, set[str]] = {}
+
+    def near(service: str) -> set[str]:
+        found = neighbours.get(service)
+        if found is None:
+            found = neighbours[service] = {*topology.dependencies(service), *topology.dependents(service)}
+        return found
+
     for service in by_service:
-        seen = {service}
-        for near in _neighbours(service, topology):
-            if near in seen:
-                continue
-            seen.add(near)
-            if near in by_service:
-                yield service, near
-            for far in _neighbours(near, topology):
-                if far not in seen and far in by_service:
-                    seen.add(far)
-                    yield service, far
-
-
-def _neighbours(service: str, topology: Topology) -> Iterable[str]:
-    yield from topology.dependencies(service)
-    yield from topology.dependents(service)
-
-
-def _nearest(ordered: list[datetime], moment: datetime) -> int:
-    at = bisect.bisect_left(ordered, moment)
-    if at == len(ordered) or (at > 0 and moment - ordered[at - 1] <= ordered[at] - moment):
-        return at - 1
-    return at
+        adjacent = near(service)
+        reach = adjacent.union(*(near(other) for other in adjacent)) & alerting
+        for other in reach:
+            if other != service:
+                yield service, other
 
 
 def _reach(start: str, step: Callable[[str], Iterable[str]], universe: set[str]) -> set[str]:
