@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 
 import anyio
 
-from opscontext_mcp.analysis.burn import Counts
+from opscontext_mcp.analysis.burn import Counts, duration_text
 from opscontext_mcp.analysis.journeys import entries
 from opscontext_mcp.analysis.slo import Measurement, Unmeasurable, promql, trace_counts, trace_spec, windows_for
 from opscontext_mcp.cache import redact
@@ -30,6 +30,8 @@ TRACE_LOOKBACK = timedelta(hours=6)
 """How far back trace-based SLIs and journeys read spans: longer windows are measured over this much."""
 THRESHOLD_STEP = timedelta(minutes=1)
 """The slice a threshold SLI is judged on: the share of minutes the metric met its objective."""
+MAX_POINTS = 10_000
+"""Points one range query may ask for per series (Prometheus refuses more than 11,000)."""
 _COMPARE: dict[str, Callable[[float, float], bool]] = {
     "lt": lambda a, b: a < b,
     "lte": lambda a, b: a <= b,
@@ -158,13 +160,13 @@ async def _from_metrics(runtime: Runtime, slo: SLO, kind: str, now: datetime) ->
         return SLOMeasurement(None, None, kind, error=f"no configured {kind} source provides metrics")
     windows = windows_for(slo)
     found: dict[timedelta, Counts] = {}
-    failures: list[str] = []
+    failures: dict[timedelta, str] = {}
 
     async def one(window: timedelta) -> None:
         try:
             counts = await _window_counts(runtime, connector, indicator, kind, window, now)
         except Unmeasurable as exc:
-            failures.append(str(exc))
+            failures[window] = str(exc)
             return
         if counts is not None:
             found[window] = counts
@@ -172,9 +174,11 @@ async def _from_metrics(runtime: Runtime, slo: SLO, kind: str, now: datetime) ->
     async with anyio.create_task_group() as group:
         for window in windows:
             group.start_soon(one, window)
-    if failures:
-        return SLOMeasurement(None, connector.name, kind, error=failures[0])
-    return SLOMeasurement(Measurement(now, found), connector.name, kind, fetched_at=datetime.now(UTC))
+    if failures and not found:
+        return SLOMeasurement(None, connector.name, kind, error=next(iter(failures.values())))
+    # A window that failed (a period too long for the upstream, say) leaves only its own tier unmeasured.
+    notes = tuple(f"{duration_text(w)} not measured: {failures[w]}" for w in sorted(failures))
+    return SLOMeasurement(Measurement(now, found, notes=notes), connector.name, kind, fetched_at=datetime.now(UTC))
 
 
 async def _window_counts(
@@ -183,7 +187,7 @@ async def _window_counts(
     metrics: Any = connector
     if indicator.kind == "threshold":
         assert indicator.metric is not None and indicator.op is not None and indicator.value is not None
-        query = MetricQuery(_expression(indicator.metric, kind), at=now, range=window, step=THRESHOLD_STEP)
+        query = MetricQuery(_expression(indicator.metric, kind), at=now, range=window, step=threshold_step(window))
         asked = await ask(runtime, connector, lambda: metrics.query_metrics(query))
         if asked.value is None:
             raise Unmeasurable(asked.error or "no answer")
@@ -224,6 +228,11 @@ async def _sum(
     # PromQL answers one instant value per series, already the window's sum; Dynatrace a point per interval.
     values = [v for series in asked.value.records for _, v in series.points if math.isfinite(v)]
     return sum(values) if values else None
+
+
+def threshold_step(window: timedelta) -> timedelta:
+    """A minute, or as many whole minutes as keep the window within MAX_POINTS points."""
+    return max(THRESHOLD_STEP, THRESHOLD_STEP * math.ceil(window / THRESHOLD_STEP / MAX_POINTS))
 
 
 def _expression(source: MetricSource, kind: str) -> str:

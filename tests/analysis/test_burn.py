@@ -155,12 +155,26 @@ def test_budget_status_is_the_sli_and_the_share_of_budget_left() -> None:
 
 def test_timeslices_count_good_slices_among_slices_with_traffic() -> None:
     slices = [Counts(99, 100), Counts(100, 100), Counts(90, 100), Counts(0, 0), Counts(19, 20)]
-    assert timeslice_counts(slices, 0.95) == Counts(good=3.0, total=4.0)
-    assert timeslice_counts(slices, 0.99) == Counts(good=2.0, total=4.0)
+    assert timeslice_counts(slices, 0.95) == Counts(good=3.0, total=4.0, requests=320)
+    assert timeslice_counts(slices, 0.99) == Counts(good=2.0, total=4.0, requests=320)
 
 
 def test_ratio_timeslices_average_the_slice_ratios_whatever_their_traffic() -> None:
     slices = [Counts(1, 2), Counts(1000, 1000), Counts(0, 0), Counts(0, 10)]
     counts = ratio_timeslice_counts(slices)
-    assert counts == Counts(good=1.5, total=3.0)
+    assert counts == Counts(good=1.5, total=3.0, requests=1012)
     assert counts.sli == pytest.approx(0.5)
+
+
+def test_the_minimum_traffic_guard_counts_the_requests_behind_time_slices_not_the_slices() -> None:
+    """One 5-minute slice that 3,600 failing requests made is plenty of traffic, though it is one slice."""
+    tiers = alert_tiers(timedelta(days=30))
+    burnt = timeslice_counts([Counts(0, 3600)], 0.99)
+    (fast, *_) = evaluate(tiers[:1], lambda window: burnt, 0.999, 5)
+    assert fast.firing and not fast.insufficient
+    thin = timeslice_counts([Counts(0, 3)], 0.99)
+    (starved, *_) = evaluate(tiers[:1], lambda window: thin, 0.999, 5)
+    assert (
+        not starved.firing
+        and starved.note == "insufficient traffic: 3 events in 1h, fewer than 5; 3 events in 5m, fewer than 5"
+    )

@@ -47,9 +47,9 @@ def test_occurrences_count_requests_and_timeslices_count_minutes_that_met_the_sl
     counted = trace_counts(slo(), requests, SPEC, NOW)[five_minutes]
     assert (counted.good, counted.total) == (5, 7)
     sliced = slo("Timeslices", time_slice_target=0.8, time_slice_window=timedelta(minutes=1))
-    assert trace_counts(sliced, requests, SPEC, NOW)[five_minutes] == Counts(good=1.0, total=3.0)
+    assert trace_counts(sliced, requests, SPEC, NOW)[five_minutes] == Counts(good=1.0, total=3.0, requests=7)
     averaged = slo("RatioTimeslices", time_slice_window=timedelta(minutes=1))
-    assert trace_counts(averaged, requests, SPEC, NOW)[five_minutes] == Counts(good=1.75, total=3.0)
+    assert trace_counts(averaged, requests, SPEC, NOW)[five_minutes] == Counts(good=1.75, total=3.0, requests=7)
 
 
 @pytest.mark.parametrize(

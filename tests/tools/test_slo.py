@@ -11,6 +11,7 @@ from mcp import Client
 from opscontext_mcp.config import parse_config
 from opscontext_mcp.server import build_runtime, build_server
 from tests.conftest import EXAMPLES, call, call_error
+from tests.connectors.support import fixture
 
 pytestmark = pytest.mark.anyio
 
@@ -204,3 +205,71 @@ async def test_an_slo_on_dynatrace_metrics_sums_each_windows_points_and_burns_on
     assert {p["metricSelector"] for p in one_hour} == {GOOD, TOTAL} and all(
         p["to"] == "1795773600000" for p in one_hour
     )
+
+
+PROMETHEUS = "http://prometheus.example:9090"
+LATENCY = "histogram_quantile(0.95, sum by (le) (rate(http_server_duration_seconds_bucket[5m])))"
+THRESHOLD_SLO = f"""\
+apiVersion: openslo/v1
+kind: SLO
+metadata: {{name: payment-p95-fast}}
+spec:
+  service: payment
+  budgetingMethod: Occurrences
+  timeWindow: [{{duration: 30d, isRolling: true}}]
+  objectives: [{{op: lte, value: 0.3, target: 0.999}}]
+  indicator:
+    metadata: {{name: payment-p95}}
+    spec:
+      thresholdMetric:
+        metricSource: {{type: prometheus, spec: {{query: '{LATENCY}'}}}}
+"""
+
+
+async def test_a_threshold_slo_on_prometheus_counts_the_minutes_it_held_and_a_refused_window_degrades_only_its_tier(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "slos").mkdir()
+    (tmp_path / "slos" / "payment.yaml").write_text(THRESHOLD_SLO, encoding="utf-8")
+    router = respx.Router(assert_all_mocked=True)
+    asked: list[dict[str, str]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        form = dict(httpx.QueryParams(request.content.decode()))
+        asked.append(form)
+        if float(form["end"]) - float(form["start"]) > 29 * 86400:  # the whole period: too many samples
+            return httpx.Response(422, json=fixture("prometheus", "execution.json"))
+        values = [[1795773600 - 60 * i, "0.45" if i < 3 else "0.12"] for i in range(10)]  # 3 of 10 minutes slow
+        return httpx.Response(
+            200,
+            json={"status": "success", "data": {"resultType": "matrix", "result": [{"metric": {}, "values": values}]}},
+        )
+
+    router.post(f"{PROMETHEUS}/api/v1/query_range").mock(side_effect=answer)
+    config = parse_config(
+        {
+            "now": "2026-11-27T10:00:00Z",
+            "connectors": [
+                {"name": "acme-shop", "type": "files", "path": str(EXAMPLES / "acme-shop"), "only": ["catalog"]},
+                {"name": "slos", "type": "files", "path": "."},
+                {"name": "prom", "type": "prometheus", "base_url": PROMETHEUS},
+            ],
+        },
+        base_dir=tmp_path,
+        environ={},
+    )
+    runtime = build_runtime(config, transport=httpx.MockTransport(router.async_handler))
+    async with Client(build_server(runtime=runtime)) as client:
+        reply = await call(client, "slo_status", service="payment")
+
+    (slo,) = reply["slos"]
+    fast = slo["tiers"][0]
+    # 7 of 10 minutes at or under 300 ms: 30% bad against a 0.1% budget is burn 300.
+    assert (fast["long"]["events"], fast["long"]["bad"], fast["long"]["burn"]) == (10, 3, 300.0)
+    assert (slo["status"], slo["alert"]) == ("burning", "page-fast")
+    assert slo["note"].startswith(
+        "30d not measured: prom: UpstreamError: POST http://prometheus.example:9090/api/v1/query_range: 422"
+    )
+    steps = {round((float(f["end"]) - float(f["start"]) + float(f["step"])) / 60): f["step"] for f in asked}
+    assert steps[60] == "60" and steps[43200] == "300"  # 30 days at 1-minute steps would be 43,200 points
+    assert all(f["query"] == LATENCY for f in asked)

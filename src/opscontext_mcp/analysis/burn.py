@@ -30,6 +30,13 @@ class Counts:
 
     good: float
     total: float
+    requests: float | None = None
+    """For time slices: the events the slices were made of, which the minimum-traffic guard counts."""
+
+    @property
+    def traffic(self) -> float:
+        """What the minimum-traffic guard weighs: the events, also when they were counted in slices."""
+        return self.total if self.requests is None else self.requests
 
     @property
     def bad(self) -> float:
@@ -177,7 +184,7 @@ def evaluate(
                 counts=counts,
                 error_ratio=ratio,
                 burn=None if ratio is None else burn_rate(ratio, target),
-                insufficient=counts.total < min_events,
+                insufficient=counts.traffic < min_events,
             )
         return measured[window]
 
@@ -189,7 +196,7 @@ def evaluate(
         note = None
         if thin:
             note = "insufficient traffic: " + "; ".join(
-                f"{w.counts.total:g} events in {duration_text(w.window)}, fewer than {min_events:g}" for w in thin
+                f"{w.counts.traffic:g} events in {duration_text(w.window)}, fewer than {min_events:g}" for w in thin
             )
         results.append(
             TierResult(
@@ -252,7 +259,9 @@ def timeslice_counts(slices: Sequence[Counts], slice_target: float) -> Counts:
     """
     with_traffic = [s for s in slices if s.total > 0]
     return Counts(
-        good=float(sum(1 for s in with_traffic if s.good / s.total >= slice_target)), total=float(len(with_traffic))
+        good=float(sum(1 for s in with_traffic if s.good / s.total >= slice_target)),
+        total=float(len(with_traffic)),
+        requests=sum(s.total for s in with_traffic),
     )
 
 
@@ -263,4 +272,4 @@ def ratio_timeslice_counts(slices: Sequence[Counts]) -> Counts:
     traffic has no ratio and is left out.
     """
     ratios = [s.good / s.total for s in slices if s.total > 0]
-    return Counts(good=sum(ratios), total=float(len(ratios)))
+    return Counts(good=sum(ratios), total=float(len(ratios)), requests=sum(s.total for s in slices))

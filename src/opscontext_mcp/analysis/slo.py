@@ -59,6 +59,8 @@ class Measurement:
     counts: Mapping[timedelta, Counts]
     covered_from: datetime | None = None
     """The earliest data the source held, when it holds less than the longest window."""
+    notes: tuple[str, ...] = ()
+    """What the measuring side could not do (a window the upstream refused), for the answer to say."""
 
     def coverage(self, window: timedelta) -> float:
         """The share of `window` (ending at `until`) the data covered, 0 to 1."""
@@ -245,7 +247,7 @@ def slo_view(
     }
     if assessment is None or measurement is None:
         return SLOView(**base, status="unavailable", note=error or "not measured")
-    notes = []
+    notes = list(measurement.notes)
     if slo.budgeting_method != "Occurrences" and source_type != "traces":
         notes.append(f"{slo.budgeting_method} budgeting is approximated by counting events (Occurrences)")
     elif slo.budgeting_method != "Occurrences":
