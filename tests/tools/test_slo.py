@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,10 @@ import respx
 from mcp import Client
 
 from opscontext_mcp.config import parse_config
+from opscontext_mcp.protocols import Batch, Capability, Health
+from opscontext_mcp.registry import build_connectors
 from opscontext_mcp.server import build_runtime, build_server
+from opscontext_mcp.traces import Span
 from tests.conftest import EXAMPLES, call, call_error
 from tests.connectors.support import fixture
 
@@ -273,3 +277,44 @@ async def test_a_threshold_slo_on_prometheus_counts_the_minutes_it_held_and_a_re
     steps = {round((float(f["end"]) - float(f["start"]) + float(f["step"])) / 60): f["step"] for f in asked}
     assert steps[60] == "60" and steps[43200] == "300"  # 30 days at 1-minute steps would be 43,200 points
     assert all(f["query"] == LATENCY for f in asked)
+
+
+class DownTraces:
+    """A trace source that is down: every read fails."""
+
+    name = "tempo"
+    capabilities = frozenset({Capability.TRACES})
+
+    async def check(self) -> Health:
+        return Health(ok=False, detail="down")
+
+    async def aclose(self) -> None:
+        return None
+
+    async def fetch_spans(self, since: datetime, until: datetime) -> Batch[Span]:
+        raise ConnectionError("tempo:3200 refused the connection")
+
+
+async def test_with_the_trace_source_down_impact_and_slos_degrade_with_the_reason_instead_of_failing(
+    tmp_path: Path,
+) -> None:
+    raw = {
+        "now": "2026-11-27T10:00:00Z",
+        "connectors": [
+            {"name": "acme-shop", "type": "files", "path": str(EXAMPLES / "acme-shop"), "only": ["catalog", "slo"]}
+        ],
+    }
+    config = parse_config(raw, base_dir=tmp_path)
+    runtime = build_runtime(config, connectors=[*build_connectors(config), DownTraces()])
+    async with Client(build_server(runtime=runtime)) as client:
+        impact = await call(client, "impact_summary", journey="checkout")
+        status = await call(client, "slo_status", journey="checkout")
+    (checkout,) = impact["journeys"]
+    assert checkout["sentence"] == "checkout: not measured from traces"
+    assert checkout["note"] == "traces unavailable: tempo: ConnectionError: tempo:3200 refused the connection"
+    assert impact["freshness"]["warnings"] == [
+        "traces unavailable, so no journey is measured: tempo: ConnectionError: tempo:3200 refused the connection"
+    ]
+    (slo,) = status["slos"]
+    assert slo["status"] == "unavailable" and slo["measured_by"] == "tempo"
+    assert "tempo (traces): tempo: ConnectionError" in status["freshness"]["warnings"][0]

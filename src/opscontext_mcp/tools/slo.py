@@ -80,14 +80,15 @@ def register(server: MCPServer, runtime: Runtime) -> None:
             raise ToolError("no journeys are defined: add slos/journeys.yaml (name, entry, slo) to a files source")
         since = now - timedelta(minutes=window_minutes)
         lookback = max((windows_for(j.slo.slo)[-1] for j in chosen if j.slo), default=since - now)
-        asked = await spans(runtime, now - min(max(lookback, now - since), TRACE_LOOKBACK), now)
+        prefer = chosen[0].journey.provenance.source  # the source slo_status reads the journey's SLO from
+        asked = await spans(runtime, now - min(max(lookback, now - since), TRACE_LOOKBACK), now, prefer=prefer)
         status = freshness(snapshot, now, *CONSULTED)
         if asked.value is None:
-            raise ToolError(f"impact needs traces, and none could be read: {asked.error}")
-        if asked.problems:
+            status.warnings.append(f"traces unavailable, so no journey is measured: {asked.error}")
+        elif asked.problems:
             status.warnings.append(f"{asked.source}: {asked.problems} trace problems (see opscontext://sources)")
         groups = alert_groups(snapshot, now)
-        views = [_impact(snapshot, item, asked.value, since, now, groups) for item in chosen]
+        views = [_impact(snapshot, item, asked.value, asked.error, since, now, groups) for item in chosen]
         views.sort(key=lambda v: (-v.affected_share, v.journey))
         return reply(
             ImpactReply(journeys=views[:limit], total=len(views), truncated=len(views) > limit, freshness=status)
@@ -163,7 +164,8 @@ def _warn(status: Freshness, measured: Iterable[SLOMeasurement]) -> None:
 def _impact(
     snapshot: Snapshot,
     journey: ResolvedJourney,
-    span_list: list[Span],
+    span_list: list[Span] | None,
+    trace_error: str | None,
     since: datetime,
     now: datetime,
     groups: AlertGroups,
@@ -173,6 +175,8 @@ def _impact(
         if slo is None:
             raise Unmeasurable(f"it names SLO {journey.journey.slo!r}, which no source defines")
         spec = trace_spec(slo.indicator)
+        if span_list is None:
+            raise Unmeasurable(f"traces unavailable: {trace_error}")
     except Unmeasurable as exc:
         # One journey that cannot be measured leaves the others' answers whole.
         unmeasured = measure([], EntrySpec(service=""), since, now)
