@@ -1,4 +1,4 @@
-"""Root-cause benchmark: our grouping and ranking against chance and three baselines, per topology.
+"""Root-cause benchmark: our grouping and ranking against chance and four baselines, per topology.
 
     .venv/bin/python -m bench.rca                 # 200 seeded cases per topology, prints the tables
     .venv/bin/python -m bench.rca --write         # and records them in bench/rca/results.md
@@ -55,6 +55,11 @@ def evaluate(graph: Graph, cases: list[Case]) -> tuple[dict[str, Scores], dict[s
     return scores, {fault: sum(hits) / len(hits) for fault, hits in by_fault.items()}
 
 
+def best_baseline(scores: dict[str, Scores]) -> tuple[str, Scores]:
+    """The baseline with the highest AC@1 (the first listed on a tie)."""
+    return max(((k, v) for k, v in scores.items() if k in baselines.BASELINES), key=lambda item: item[1].ac1)
+
+
 def _universe(case: Case, graph: Graph) -> tuple[int, bool]:
     services = baselines.universe(case, graph)
     return len(services), case.root in services
@@ -74,7 +79,10 @@ def report(cases_per_graph: int) -> str:
         "Metrics as RCAEval's: AC@k is the share of cases whose root is in the top k; Avg@5 is the mean of AC@1..AC@5. "
         "Chance is a uniformly random order of the baselines' candidate universe: the services that alerted plus what "
         "they call directly (0 when the root is outside it). The baselines rank that universe, ties in a seeded random "
-        "order; ours ranks the candidates of every group in the order `analyse` returns the groups (its candidates "
+        "order: alert count; worst severity, then anomaly; personalized PageRank as MicroRCA runs it, on the anomalous "
+        "subgraph only (the alerting services and the calls among them, walked toward dependencies, restarting in "
+        "proportion to summed anomaly), the rest of the universe after it; edge errors, the trace evidence alone "
+        "(worst error ratio of calls into a service minus that of its own calls out, then alert count). Ours ranks the candidates of every group in the order `analyse` returns the groups (its candidates "
         "also include what a quiet candidate calls when calls into that one fail).",
         "",
     ]
@@ -85,7 +93,7 @@ def report(cases_per_graph: int) -> str:
         cases = [simulate(graph, seed) for seed in range(cases_per_graph)]
         scores, by_fault = evaluate(graph, cases)
         ours = scores["ours (rca.analyse)"]
-        best = max(v.ac1 for k, v in scores.items() if k in baselines.BASELINES)
+        best_name, best = best_baseline(scores)
         out += [
             f"## {graph.name} ({len(graph.services)} services, {len(graph.edges)} edges; blind spot {cases[0].blind_spot})",
             "",
@@ -95,19 +103,21 @@ def report(cases_per_graph: int) -> str:
             "",
         ]
         met = (
-            ours.ac1 >= TARGET_AC1 and ours.avg5 >= TARGET_AVG5 and round(ours.ac1 - best, 9) >= TARGET_MARGIN
+            ours.ac1 >= TARGET_AC1 and ours.avg5 >= TARGET_AVG5 and round(ours.ac1 - best.ac1, 9) >= TARGET_MARGIN
         )  # shares of 200 cases: no float dust
         verdicts.append(
-            f"| {graph.name} | {ours.ac1:.3f} | {ours.avg5:.3f} | {ours.ac1 - best:+.3f} | {'met' if met else 'NOT met'} |"
+            f"| {graph.name} | {ours.ac1:.3f} | {ours.avg5:.3f} | {best_name} ({best.ac1:.3f}) "
+            f"| {ours.ac1 - best.ac1:+.3f} | {'met' if met else 'NOT met'} |"
         )
         fault_rows.append(
             f"| {graph.name} | " + " | ".join(f"{by_fault.get(f, float('nan')):.2f}" for f in FAULTS) + " |"
         )
         held, _ = evaluate(graph, [simulate(graph, HELD_OUT + seed) for seed in range(cases_per_graph)])
         held_ours = held["ours (rca.analyse)"]
-        held_best = max(v.ac1 for k, v in held.items() if k in baselines.BASELINES)
+        held_name, held_best = best_baseline(held)
         held_rows.append(
-            f"| {graph.name} | {held_ours.ac1:.3f} | {held_ours.avg5:.3f} | {held_ours.ac1 - held_best:+.3f} |"
+            f"| {graph.name} | {held_ours.ac1:.3f} | {held_ours.avg5:.3f} | {held_name} ({held_best.ac1:.3f}) "
+            f"| {held_ours.ac1 - held_best.ac1:+.3f} |"
         )
     out += [
         "## Our AC@1 per fault type",
@@ -118,14 +128,14 @@ def report(cases_per_graph: int) -> str:
         "",
         f"## Against the targets (AC@1 ≥ {TARGET_AC1}, Avg@5 ≥ {TARGET_AVG5}, AC@1 ≥ best baseline + {TARGET_MARGIN})",
         "",
-        "| topology | AC@1 | Avg@5 | AC@1 − best baseline | verdict |",
-        "|---|---|---|---|---|",
+        "| topology | AC@1 | Avg@5 | best baseline (AC@1) | AC@1 − best baseline | verdict |",
+        "|---|---|---|---|---|---|",
         *verdicts,
         "",
         f"## Held-out seeds ({HELD_OUT}–{HELD_OUT + cases_per_graph - 1}): nothing was tuned on these",
         "",
-        "| topology | AC@1 | Avg@5 | AC@1 − best baseline |",
-        "|---|---|---|---|",
+        "| topology | AC@1 | Avg@5 | best baseline (AC@1) | AC@1 − best baseline |",
+        "|---|---|---|---|---|",
         *held_rows,
         "",
     ]
@@ -147,10 +157,20 @@ def report(cases_per_graph: int) -> str:
         "one level per independent sign of an incident (alerts on several services, a change on the primary within "
         "the hour before, an internal and an external symptom both on it, calls into it failing), at most two; then "
         "largest, then best explained. A lone unrelated alert more "
-        "severe than the incident by more than its signs still puts its own group first: on the 1,000-service graphs, "
-        "where incidents are small, that ordering, not the ranking inside a group, is where most misses come from.",
-        "- The baselines see no traces and no changes; ours does. The margin over them measures the value of that "
-        "evidence in a world where it behaves as the simulator says.",
+        "severe than the incident by more than its signs still puts its own group first. On seeds 0–199 that group "
+        "ordering accounts for about half the misses on the 1,000-service graphs (11 of 23), where incidents are "
+        "small; on the four fixed topologies nearly all misses (94 of 104) are inside the incident's group, the root "
+        "a candidate but not the first: in 50 of them a victim showing one of the two confounders below outranks it, "
+        "in 37 a service with a noise alert grouped with the incident does.",
+        "- Victims are not clean: a quarter of them raise an internal saturation symptom (ConnectionPoolExhausted, "
+        "ThreadPoolSaturated; the product's `is_internal_symptom` reads both as internal), and a fifth of affected "
+        "callers fail more on calls into them than on their own calls out (requests making several calls to the "
+        "failing dependency, or timing out on them). So neither PRISM's internal-symptom test nor the edge-error test "
+        "singles out the root. The method was tuned before these two assumptions were added, and against a PageRank "
+        "baseline that walked the whole universe; nothing in src/ changed for this run.",
+        "- The edge-errors baseline sees the traces; none of the baselines sees changes; ours sees both. The margin "
+        "over edge errors is what the rest of the method (position, onset order, symptoms, changes, grouping) adds to "
+        "the trace evidence; the margin over all of them measures that in a world that behaves as the simulator says.",
         "- Latency is not in the edge evidence (error ratios only; the simulator counts slow calls as failed only "
         "for delay faults), so cpu faults with few failed calls lean on the internal symptom and onset order.",
         "",

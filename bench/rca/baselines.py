@@ -1,8 +1,9 @@
-"""Three baselines over the same alerts and graph the method sees.
+"""Four baselines over the same alerts, graph and traces the method sees.
 
 Each ranks the same candidate universe as the method's: the services that alerted plus what they
 call directly. Ties break in a seeded random order (per case), so a baseline gains nothing from
-service names.
+service names. "Edge errors" is the trace evidence alone, which our method also weighs: beating it
+is what shows the rest of the method adds anything.
 """
 
 from __future__ import annotations
@@ -44,18 +45,30 @@ def max_severity(case: Case, graph: Graph) -> list[str]:
     return _ranked(case, universe(case, graph), lambda s: worst.get(s, (0, 0.0)))
 
 
+def edge_errors(case: Case, graph: Graph) -> list[str]:
+    """Calls into the service failing more than its own calls out, worst observed ratio of each (0 when
+    unobserved); then most firing alerts."""
+    into: dict[str, float] = {}
+    out: dict[str, float] = {}
+    for (caller, callee), ratio in case.edge_errors.items():
+        into[callee] = max(ratio, into.get(callee, 0.0))
+        out[caller] = max(ratio, out.get(caller, 0.0))
+    counts = Counter(a.service for a in case.alerts)
+    return _ranked(case, universe(case, graph), lambda s: (into.get(s, 0.0) - out.get(s, 0.0), counts[s]))
+
+
 def personalized_pagerank(case: Case, graph: Graph) -> list[str]:
-    """MicroRCA-style: anomalies propagate callee → caller; the walk goes back along caller → callee
-    edges of the anomalous subgraph (the universe), restarting at each service in proportion to its
-    summed anomaly magnitude."""
-    services = universe(case, graph)
-    inside = set(services)
+    """MicroRCA-style: the walk runs on the anomalous subgraph only, the alerting services and the calls
+    among them, along caller → callee (anomalies propagate the other way, so the walk drifts toward
+    dependencies), restarting at each service in proportion to its summed anomaly magnitude. The rest of
+    the universe, which the walk never reaches, follows in the seeded tie order."""
     anomaly: Counter[str] = Counter()
     for alert in case.alerts:
         anomaly[alert.service] += alert.magnitude
-    edges = [(s, d) for s in services for d in graph.dependencies(s) if d in inside]
-    rank = pagerank(services, edges, dict(anomaly))
-    return _ranked(case, services, lambda s: (rank[s],))
+    alerting = sorted(anomaly)
+    edges = [(s, d) for s in alerting for d in graph.dependencies(s) if d in anomaly]
+    rank = pagerank(alerting, edges, dict(anomaly))
+    return _ranked(case, universe(case, graph), lambda s: (s in rank, rank.get(s, 0.0)))
 
 
 def pagerank(
@@ -91,4 +104,5 @@ BASELINES: dict[str, Callable[[Case, Graph], list[str]]] = {
     "alert count": alert_count,
     "max severity, then anomaly": max_severity,
     "personalized PageRank": personalized_pagerank,
+    "edge errors": edge_errors,
 }

@@ -17,9 +17,12 @@ Assumptions, per case (all draws from `random.Random(f"{graph}:{seed}")`):
 - Alerts at the root: a resource fault (cpu, mem, disk, socket) raises its internal symptom
   (CPUThrottlingHigh, MemoryHigh, DiskFull, SocketExhaustion) and, 80 % of the time, an external
   one (latency or errors); delay raises LatencyHigh, loss and error raise ErrorRateHigh.
-- Alerts at victims: external only. LatencyHigh for delay and cpu, ErrorRateHigh for loss and
+- Alerts at victims: an external one. LatencyHigh for delay and cpu, ErrorRateHigh for loss and
   error, either for the rest; an affected service nobody calls (an entry point) also burns its SLO
-  (SLOBurnRateHigh, critical).
+  (SLOBurnRateHigh, critical). Besides, with probability 0.25 a victim's requests pile up waiting
+  on the failing dependency and it raises an internal saturation symptom of its own
+  (ConnectionPoolExhausted or ThreadPoolSaturated, 0–3 min after its external alert, magnitude
+  U(0.5, 1) of the external one's): so an internal symptom does not single out the root.
 - Magnitude (a z-score) is U(3, 8) · strength, times 1 + 0.5 · (k - 1) at a caller with k affected
   callees: fan-in callers can be louder than the root. External alerts are critical above 5,
   warning below; internal ones critical above 6.
@@ -31,8 +34,12 @@ Assumptions, per case (all draws from `random.Random(f"{graph}:{seed}")`):
   never alerts and its own outgoing calls are not traced; if it is the root, only callers alert.
 - Edge error ratios, per (caller, callee) edge, each observed with probability 0.8: calls into the
   root fail at a rate set by the fault (delay: calls over the latency objective count as failed)
-  times s_root; calls into an affected caller inherit the worst of its affected callees' rates
-  times U(0.6, 0.9); every other edge 0–2 %.
+  times s_root; calls into an affected caller inherit the worst of its affected callees' rates p
+  times U(0.6, 0.9) (retries and fallbacks absorb some failures); every other edge 0–2 %. But with
+  probability 0.2 an affected caller amplifies instead: each request it serves makes n ~ {2, 3, 4}
+  calls to the failing dependency (or waits out a timeout on each) and fails if any does, so calls
+  into it fail at 1 − (1 − p)^n, more than its own calls out: "calls in fail more than calls out"
+  is not unique to the root.
 - Changes: half the faults are change-induced, a deploy on the root 5–60 min before t0. Besides,
   2–5 unrelated changes on random services in the 6 h before the case is analysed (t0 + 30 min).
 """
@@ -48,6 +55,8 @@ from bench.rca.topologies import Graph
 FAULTS = ("cpu", "mem", "disk", "delay", "loss", "socket", "error")
 RESOURCE_FAULTS = {"cpu": "CPUThrottlingHigh", "mem": "MemoryHigh", "disk": "DiskFull", "socket": "SocketExhaustion"}
 NOISE_INTERNAL = (*RESOURCE_FAULTS.values(), "PodRestarting", "ConnectionPoolSaturated")
+SATURATION = ("ConnectionPoolExhausted", "ThreadPoolSaturated")
+"""Internal symptoms a victim raises while its requests wait on a failing dependency."""
 EXTERNAL = ("LatencyHigh", "ErrorRateHigh")
 ROOT_ERROR_RATE = {
     "cpu": (0.03, 0.25),
@@ -62,6 +71,8 @@ AFFECTED = 0.25
 DROP = 0.2
 NOISE = 0.2
 FLAP = 0.1
+VICTIM_SATURATED = 0.25
+AMPLIFIED = 0.2
 OBSERVED = 0.8
 T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 ANALYSED_AFTER = timedelta(minutes=30)
@@ -141,6 +152,9 @@ def simulate(graph: Graph, seed: int, blind: str | None = None, onset: datetime 
         raise_alert(service, _external(fault, rng), at, size, False, "victim")
         if not graph.dependents(service):
             raise_alert(service, "SLOBurnRateHigh", at + _minutes(rng, 0, 3), size, False, "victim")
+        if rng.random() < VICTIM_SATURATED:
+            saturated = size * rng.uniform(0.5, 1.0)
+            raise_alert(service, rng.choice(SATURATION), at + _minutes(rng, 0, 3), saturated, True, "victim")
 
     true_alerts = len(raised)
     kept = [a for a in raised if rng.random() >= DROP]
@@ -226,6 +240,8 @@ def _edge_errors(
         inherited = [failing[c] for c in graph.dependencies(service) if c in failing]
         if not inherited:
             failing[service] = rng.uniform(low, high) * strength[service]
+        elif rng.random() < AMPLIFIED:
+            failing[service] = 1.0 - (1.0 - max(inherited)) ** rng.randint(2, 4)
         else:
             failing[service] = max(inherited) * rng.uniform(0.6, 0.9)
     errors = {}
