@@ -156,18 +156,19 @@ def report(cases_per_graph: int) -> str:
         "- A case's ranking is the groups' candidates in the product's group order: most severe first, raised "
         "one level per independent sign of an incident (alerts on several services, a change on the primary within "
         "the hour before, an internal and an external symptom both on it, calls into it failing), at most two; then "
-        "largest, then best explained. A lone unrelated alert more "
-        "severe than the incident by more than its signs still puts its own group first. On seeds 0–199 that group "
-        "ordering accounts for about half the misses on the 1,000-service graphs (11 of 23), where incidents are "
-        "small; on the four fixed topologies nearly all misses (94 of 104) are inside the incident's group, the root "
-        "a candidate but not the first: in 50 of them a victim showing one of the two confounders below outranks it, "
-        "in 37 a service with a noise alert grouped with the incident does.",
+        "largest, then best explained. A lone unrelated alert more severe than the incident by more than its signs "
+        "still puts its own group first; on the 1,000-service graphs, where incidents are small, that is where "
+        "most misses come from.",
         "- Victims are not clean: a quarter of them raise an internal saturation symptom (ConnectionPoolExhausted, "
         "ThreadPoolSaturated; the product's `is_internal_symptom` reads both as internal), and a fifth of affected "
         "callers fail more on calls into them than on their own calls out (requests making several calls to the "
         "failing dependency, or timing out on them). So neither PRISM's internal-symptom test nor the edge-error test "
-        "singles out the root. The method was tuned before these two assumptions were added, and against a PageRank "
-        "baseline that walked the whole universe; nothing in src/ changed for this run.",
+        "alone singles out the root. After these were added, the method learnt one rule a responder uses: a service "
+        "whose own calls out fail is waiting on something, so its saturated pools and the failures into it are not "
+        "counted for it as a cause.",
+        "- On the generated graphs personalized PageRank on the anomalous subgraph reaches AC@1 0.86–0.92: a margin "
+        "of +0.15 over it would need AC@1 above 1.0, which no method can reach there. The verdict says NOT met all "
+        "the same.",
         "- The edge-errors baseline sees the traces; none of the baselines sees changes; ours sees both. The margin "
         "over edge errors is what the rest of the method (position, onset order, symptoms, changes, grouping) adds to "
         "the trace evidence; the margin over all of them measures that in a world that behaves as the simulator says.",

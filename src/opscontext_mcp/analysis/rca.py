@@ -290,7 +290,10 @@ def _weigh(
     symptoms = internal.get(service, [])
     change = _recent_change(evidence.changes.get(service, ()), onset or started)
     errors_in, errors_out = (worst.get(service) for worst in evidence.worst_errors)
-    own_errors = max((errors_in or 0.0) - (errors_out or 0.0), 0.0)
+    # A service whose own calls out fail is waiting on something: failures into it and a saturated pool
+    # of its own may both be what it inherits, so neither counts for it as a cause.
+    waiting = (errors_out or 0.0) >= ERROR_FLOOR
+    own_errors = 0.0 if waiting else max((errors_in or 0.0) - (errors_out or 0.0), 0.0)
     inherited = onset is not None and not symptoms and (errors_out or 0.0) >= max(errors_in or 0.0, ERROR_FLOOR)
     # A service that callers reach without failing is observed healthy, not merely unobserved.
     calls_succeed = errors_in is not None and errors_in < ERROR_FLOOR
@@ -298,7 +301,7 @@ def _weigh(
     parts = {
         "explains": explained / alerting_total,
         "alerting_below": 1.0 if below else 0.0,
-        "internal": 1.0 if symptoms else 0.0,
+        "internal": 1.0 if symptoms and not waiting else 0.0,
         "first": 0.0 if onset is None else 1.0 - min((onset - started) / window, 1.0),
         "change": 0.0 if change is None else (1.0 if (onset or started) - change[0] <= RECENT_CHANGE else 0.5),
         "own_errors": min(own_errors / OWN_ERRORS_FULL, 1.0) if own_errors >= ERROR_FLOOR else 0.0,
@@ -315,11 +318,16 @@ def _weigh(
     elif onset is None:
         said.append("no alert of its own; nothing it depends on is alerting")
     else:
-        said.append("nothing it depends on is alerting")
+        said.append("nothing it depends on alerted before it")
     if onset is not None:
         lag = int((onset - started).total_seconds() // 60)
         said.append("first to alert" if onset == started else f"alerted {lag} min after the group's first alert")
-    if symptoms:
+    if symptoms and waiting:
+        said.append(
+            f"internal symptom: {', '.join(dict.fromkeys(symptoms))}, but its own calls out fail {errors_out:.0%}: "
+            "it may be waiting on a dependency"
+        )
+    elif symptoms:
         said.append(f"internal symptom: {', '.join(dict.fromkeys(symptoms))}")
     elif onset is not None:
         said.append("external symptoms only (latency, errors, availability)")
@@ -327,7 +335,8 @@ def _weigh(
         minutes = int(((onset or started) - change[0]).total_seconds() // 60)
         said.append(f"change {change[1]} {minutes} min before {'its first alert' if onset else 'the group began'}")
     if own_errors >= ERROR_FLOOR:
-        said.append(f"calls into it fail {errors_in:.0%}, its own calls out {errors_out or 0.0:.0%}")
+        out = "not observed" if errors_out is None else f"{errors_out:.0%}"
+        said.append(f"calls into it fail {errors_in:.0%}, its own calls out {out}")
     if calls_succeed:
         said.append(f"calls into it succeed ({errors_in:.0%} fail)")
     if inherited:
