@@ -160,3 +160,15 @@ def test_a_group_with_two_signs_of_an_incident_outranks_a_lone_alert_one_severit
     later = signal("redis", 50, "RedisMemoryHigh", "critical")  # an internal symptom weighs more
     earlier = signal("web", 40, "WebLatencyHigh", "critical")
     assert [g.services for g in analyse([earlier, later], SHOP, Evidence())] == [("redis",), ("web",)]
+
+
+def test_many_callers_of_one_quiet_hub_alerting_together_are_one_group_explained_by_the_hub() -> None:
+    callers = [f"caller-{i}" for i in range(300)]
+    hub = Calls(*((caller, "auth") for caller in callers))
+    signals = [signal(caller, i / 60) for i, caller in enumerate(callers)]  # a second apart
+    (group,) = analyse(signals, hub, Evidence())
+    assert len(group.services) == 300 and group.primary is not None and group.primary.service == "auth"
+    assert group.primary.evidence[:2] == (
+        "300 of 300 alerting services depend on it (itself included)",
+        "no alert of its own; nothing it depends on is alerting",
+    )

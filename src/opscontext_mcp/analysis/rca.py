@@ -33,7 +33,6 @@ deterministic: ties break on onset, then name.
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -172,14 +171,19 @@ def _weight(group: Group) -> int:
 
 
 def group_signals(signals: Sequence[Signal], topology: Topology, window: timedelta = WINDOW) -> list[list[Signal]]:
-    """Connected components of "same or nearby service, onsets within `window`", each earliest first."""
-    by_service: dict[str, list[int]] = {}
+    """Connected components of "same or nearby service, onsets within `window`", each earliest first.
+
+    Every service, alerting or not, gathers the signals of itself and its alerting neighbours; within
+    that set, signals next to each other in onset order are joined when within `window`. That joins
+    exactly the pairs adjacent or one service apart (consecutive gaps never exceed a pair's), in time
+    linear in the signals times the degrees, even around a hub that hundreds of alerting services call.
+    """
     ordered = sorted(range(len(signals)), key=lambda i: (signals[i].onset, signals[i].key))
+    by_service: dict[str, list[int]] = {}
     for index in ordered:
         by_service.setdefault(signals[index].service, []).append(index)
     # Seconds as floats: thousands of onset comparisons run here, and datetime arithmetic is slow.
     at = [signal.onset.timestamp() for signal in signals]
-    onsets = {service: [at[i] for i in members] for service, members in by_service.items()}
     span = window.total_seconds()
     parent = list(range(len(signals)))
 
@@ -189,28 +193,21 @@ def group_signals(signals: Sequence[Signal], topology: Topology, window: timedel
             i = parent[i]
         return i
 
-    def join(i: int, j: int) -> None:
-        a, b = root(i), root(j)
-        if a != b:
-            parent[max(a, b)] = min(a, b)
-
-    for members in by_service.values():
+    gathered: dict[str, set[str]] = {}
+    for service in by_service:
+        gathered.setdefault(service, set()).add(service)
+        for near in (*topology.dependencies(service), *topology.dependents(service)):
+            gathered.setdefault(near, set()).add(service)
+    for services in gathered.values():
+        if len(services) == 1:
+            members = by_service[next(iter(services))]
+        else:
+            members = sorted((i for service in services for i in by_service[service]), key=at.__getitem__)
         for before, after in zip(members, members[1:], strict=False):
             if at[after] - at[before] <= span:
-                join(before, after)
-    for service, other in _nearby_pairs(by_service, topology):
-        mine, theirs = onsets[service], onsets[other]
-        if mine[0] - theirs[-1] > span or theirs[0] - mine[-1] > span:
-            continue  # no onset of one is near any of the other's
-        members = by_service[other]
-        last = len(theirs) - 1
-        for index in by_service[service]:
-            moment = at[index]
-            nearest = bisect.bisect_left(theirs, moment)
-            if nearest > last or (nearest > 0 and moment - theirs[nearest - 1] <= theirs[nearest] - moment):
-                nearest -= 1
-            if abs(theirs[nearest] - moment) <= span:
-                join(index, members[nearest])
+                first, second = root(before), root(after)
+                if first != second:
+                    parent[max(first, second)] = min(first, second)
 
     components: dict[int, list[Signal]] = {}
     for index in ordered:
@@ -367,25 +364,6 @@ def _group(members: list[Signal], candidates: list[Candidate]) -> Group:
         severity=worst.severity,
         candidates=tuple(candidates),
     )
-
-
-def _nearby_pairs(by_service: Mapping[str, list[int]], topology: Topology) -> Iterable[tuple[str, str]]:
-    """Each pair of alerting services that are adjacent, or joined through one other service, in both orders."""
-    alerting = set(by_service)
-    neighbours: dict[str, set[str]] = {}
-
-    def near(service: str) -> set[str]:
-        found = neighbours.get(service)
-        if found is None:
-            found = neighbours[service] = {*topology.dependencies(service), *topology.dependents(service)}
-        return found
-
-    for service in by_service:
-        adjacent = near(service)
-        reach = adjacent.union(*(near(other) for other in adjacent)) & alerting
-        for other in reach:
-            if other != service:
-                yield service, other
 
 
 def _reach(start: str, step: Callable[[str], Iterable[str]], universe: set[str]) -> set[str]:
