@@ -85,3 +85,17 @@ def test_a_window_the_data_covers_less_than_half_of_never_fires_and_the_budget_l
     everything = assess(slo(), Measurement(NOW, counts))
     assert everything.firing is not None and everything.firing.tier.name == "page-slow"
     assert everything.budget_remaining == pytest.approx(1 - 10)
+
+
+def test_the_answer_says_which_tiers_a_low_target_can_never_fire_and_that_calendar_windows_roll() -> None:
+    from opscontext_mcp.analysis.slo import slo_view
+    from opscontext_mcp.snapshot import ResolvedSLO
+
+    loose = slo(rolling=False).model_copy(update={"target": 0.9})
+    counts = {window: Counts(good=0.0, total=100.0) for window in windows_for(loose)}  # everything failing
+    measurement = Measurement(NOW, counts)
+    view = slo_view(ResolvedSLO(loose, "web"), [], assess(loose, measurement), measurement, "prom", "prometheus", None)
+    assert view.alert == "page-slow"  # burn 10 exceeds 6 but can never reach 14.4
+    assert "at a 0.9 target the burn cannot exceed 10: page-fast can never fire" in (view.note or "")
+    assert "a calendar window, evaluated as the rolling window of its length ending now" in (view.note or "")
+    assert "the prometheus source is taken to hold the whole period; its retention is not checked" in (view.note or "")

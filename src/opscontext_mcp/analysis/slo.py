@@ -188,7 +188,7 @@ def assess(slo: SLO, measurement: Measurement, min_events: float = MIN_EVENTS) -
     spent = budget.consumed * (covered / slo.period) if budget.sli is not None else None
     whole = measurement.coverage(slo.period) >= WHOLE_PERIOD
     remaining = 1 - spent if spent is not None and whole else None
-    burn = _current_burn(results)
+    burn = _current_burn(results, measurement)
     firing = sorted(
         (r for r in results if r.firing), key=lambda r: (SEVERITY_ORDER[r.tier.severity], -r.tier.threshold)
     )
@@ -215,11 +215,12 @@ def _covered(result: TierResult, measurement: Measurement) -> TierResult:
     return dataclasses.replace(result, firing=False, insufficient=True, note=note)
 
 
-def _current_burn(results: Sequence[TierResult]) -> float | None:
+def _current_burn(results: Sequence[TierResult], measurement: Measurement) -> float | None:
     """The burn over the shortest long window with enough traffic and data: the best "now" the tiers give."""
     for result in sorted(results, key=lambda r: r.tier.long):
-        if result.long.burn is not None and not result.long.insufficient:
-            return result.long.burn
+        long = result.long
+        if long.burn is not None and not long.insufficient and measurement.coverage(long.window) >= MIN_COVERAGE:
+            return long.burn
     return None
 
 
@@ -248,14 +249,26 @@ def slo_view(
     if assessment is None or measurement is None:
         return SLOView(**base, status="unavailable", note=error or "not measured")
     notes = list(measurement.notes)
-    if slo.budgeting_method != "Occurrences" and source_type != "traces":
-        notes.append(f"{slo.budgeting_method} budgeting is approximated by counting events (Occurrences)")
+    sliced = slo.budgeting_method != "Occurrences" and slo.time_slice_window is not None
+    if sliced and source_type == "traces":
+        notes.append(f"events are {duration_text(slo.time_slice_window)} slices ({slo.budgeting_method})")
     elif slo.budgeting_method != "Occurrences":
-        notes.append(f"events are {duration_text(slo.time_slice_window or slo.period)} slices ({slo.budgeting_method})")
+        notes.append(f"{slo.budgeting_method} budgeting is approximated by counting events (Occurrences)")
+    if not slo.rolling:
+        notes.append("a calendar window, evaluated as the rolling window of its length ending now")
     if assessment.budget_remaining is None and assessment.sli is not None:
         notes.append(
             f"the data covers {duration_text(assessment.covered)} of the {duration_text(slo.period)} period: "
             "the budget spent is within that, what is left before it unknown"
+            + (" (time to exhaustion assumes a whole budget: an upper bound)" if assessment.exhausted_in else "")
+        )
+    elif measurement.covered_from is None and assessment.sli is not None:
+        notes.append(f"the {source_type} source is taken to hold the whole period; its retention is not checked")
+    ceiling = 1 / (1 - slo.target)
+    unreachable = [r.tier.name for r in assessment.tiers if r.tier.threshold >= ceiling]
+    if unreachable:
+        notes.append(
+            f"at a {slo.target:.4g} target the burn cannot exceed {ceiling:.3g}: {', '.join(unreachable)} can never fire"
         )
     status = "burning" if assessment.firing else ("no_traffic" if assessment.sli is None else "ok")
     return SLOView(
