@@ -1,0 +1,347 @@
+"""The incident store: incidents, roles, the scribe's timeline and status updates, on SQLAlchemy 2.
+
+SQLite by default (a file, WAL mode, so readers never wait for the writer), PostgreSQL by URL when
+several replicas share one store. The schema is versioned with Alembic and brought up to date when
+the store opens (under an advisory lock on PostgreSQL, so replicas starting together migrate once).
+
+Every write takes an idempotency key. The row and its key are inserted in one statement that does
+nothing on a conflict, then read back by key: a write retried with the same key, however many
+times and from however many clients at once, stores its row exactly once and answers that row.
+Calls are blocking; the async API runs them in worker threads.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import anyio.to_thread
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, event, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+
+from opscontext_mcp.store.schema import counters, events, incidents, roles, updates
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+ROLES = ("incident_commander", "technical_lead", "comms_lead", "scribe")
+STATUSES = ("investigating", "identified", "monitoring", "resolved")
+_MIGRATION_LOCK = 7_460_301
+"""The PostgreSQL advisory lock id replicas take while migrating."""
+
+
+class UnknownIncident(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class IncidentRow:
+    id: str
+    title: str
+    severity: str
+    status: str
+    services: tuple[str, ...]
+    summary: str | None
+    channel: str | None
+    declared_at: datetime
+    resolved_at: datetime | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class RoleRow:
+    role: str
+    person: str
+    assigned_at: datetime
+
+
+@dataclass(frozen=True)
+class EventRow:
+    id: int
+    at: datetime
+    who: str
+    kind: str
+    what: str
+
+
+@dataclass(frozen=True)
+class UpdateRow:
+    id: int
+    at: datetime
+    status: str
+    text: str
+    posted_to: str | None
+
+
+@dataclass(frozen=True)
+class IncidentRecord:
+    """One incident with everything recorded about it, oldest first."""
+
+    incident: IncidentRow
+    roles: dict[str, RoleRow]
+    """The current holder of each role."""
+    events: tuple[EventRow, ...]
+    updates: tuple[UpdateRow, ...]
+
+
+class IncidentStore:
+    def __init__(self, url: str, base_dir: Path | None = None) -> None:
+        self.url = _resolved(url, base_dir)
+        self.engine = _engine(self.url)
+        self._migrated = False
+        self._lock = threading.Lock()
+
+    def migrate(self) -> None:
+        """Bring the schema to the latest version, once per store."""
+        with self._lock:
+            if self._migrated:
+                return
+            with self.engine.begin() as connection:
+                if connection.dialect.name == "postgresql":
+                    connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK})
+                config = Config()
+                config.set_main_option("script_location", str(MIGRATIONS))
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+            self._migrated = True
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        self.migrate()
+        with self.engine.begin() as connection:
+            yield connection
+
+    def declare(
+        self,
+        key: str,
+        title: str,
+        severity: str,
+        services: Sequence[str],
+        at: datetime,
+        summary: str | None = None,
+        channel: str | None = None,
+    ) -> IncidentRow:
+        with self._writing() as connection:
+            found = connection.execute(select(incidents).where(incidents.c.idempotency_key == key)).first()
+            if found is None:
+                number = self._next_number(connection)
+                row = {
+                    "id": f"INC-{number}",
+                    "title": title,
+                    "severity": severity,
+                    "status": "investigating",
+                    "services": ",".join(services),
+                    "summary": summary,
+                    "channel": channel,
+                    "declared_at": _utc(at),
+                    "resolved_at": None,
+                    "updated_at": _utc(at),
+                    "idempotency_key": key,
+                }
+                connection.execute(_insert_once(connection, incidents, row))
+                found = connection.execute(select(incidents).where(incidents.c.idempotency_key == key)).one()
+            return _incident(found)
+
+    def update(
+        self,
+        key: str,
+        incident_id: str,
+        at: datetime,
+        status: str | None = None,
+        severity: str | None = None,
+        summary: str | None = None,
+        channel: str | None = None,
+    ) -> IncidentRow:
+        """Change what is given; the change is logged on the timeline under `key`, so a retry changes nothing."""
+        with self._writing() as connection:
+            current = _incident(self._row(connection, incident_id))
+            changes: dict[str, Any] = {}
+            for name, value in (("status", status), ("severity", severity), ("summary", summary), ("channel", channel)):
+                if value is not None and value != getattr(current, name):
+                    changes[name] = value
+            said = "; ".join(f"{name}: {getattr(current, name) or '-'} → {value}" for name, value in changes.items())
+            logged = self._event_once(connection, key, incident_id, at, "system", "update", said or "no change")
+            if logged and changes:
+                if changes.get("status") == "resolved":
+                    changes["resolved_at"] = _utc(at)
+                changes["updated_at"] = _utc(at)
+                connection.execute(update(incidents).where(incidents.c.id == incident_id).values(**changes))
+            return _incident(self._row(connection, incident_id))
+
+    def assign(self, key: str, incident_id: str, role: str, person: str, at: datetime) -> RoleRow:
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+        with self._writing() as connection:
+            self._row(connection, incident_id)
+            row = {"incident_id": incident_id, "role": role, "person": person, "assigned_at": _utc(at)}
+            connection.execute(_insert_once(connection, roles, {**row, "idempotency_key": key}))
+            found = connection.execute(select(roles).where(roles.c.idempotency_key == key)).one()
+            return RoleRow(found.role, found.person, _aware(found.assigned_at))
+
+    def log_event(self, key: str, incident_id: str, at: datetime, who: str, kind: str, what: str) -> EventRow:
+        with self._writing() as connection:
+            self._row(connection, incident_id)
+            self._event_once(connection, key, incident_id, at, who, kind, what)
+            found = connection.execute(select(events).where(events.c.idempotency_key == key)).one()
+            return EventRow(found.id, _aware(found.at), found.who, found.kind, found.what)
+
+    def add_update(
+        self, key: str, incident_id: str, at: datetime, status: str, text_: str, posted_to: str | None
+    ) -> tuple[UpdateRow, bool]:
+        """The status update stored under `key`, and whether this call stored it (False: a retry)."""
+        with self._writing() as connection:
+            self._row(connection, incident_id)
+            row = {
+                "incident_id": incident_id,
+                "at": _utc(at),
+                "status": status,
+                "text": text_,
+                "posted_to": posted_to,
+                "idempotency_key": key,
+            }
+            stored = _inserted(connection, _insert_once(connection, updates, row))
+            found = connection.execute(select(updates).where(updates.c.idempotency_key == key)).one()
+            return UpdateRow(found.id, _aware(found.at), found.status, found.text, found.posted_to), stored
+
+    def record(self, incident_id: str) -> IncidentRecord:
+        self.migrate()
+        with self.engine.connect() as connection:
+            incident = _incident(self._row(connection, incident_id))
+            current: dict[str, RoleRow] = {}
+            for row in connection.execute(
+                select(roles).where(roles.c.incident_id == incident_id).order_by(roles.c.assigned_at, roles.c.id)
+            ):
+                current[row.role] = RoleRow(row.role, row.person, _aware(row.assigned_at))
+            timeline = tuple(
+                EventRow(row.id, _aware(row.at), row.who, row.kind, row.what)
+                for row in connection.execute(
+                    select(events).where(events.c.incident_id == incident_id).order_by(events.c.at, events.c.id)
+                )
+            )
+            posted = tuple(
+                UpdateRow(row.id, _aware(row.at), row.status, row.text, row.posted_to)
+                for row in connection.execute(
+                    select(updates).where(updates.c.incident_id == incident_id).order_by(updates.c.at, updates.c.id)
+                )
+            )
+            return IncidentRecord(incident, current, timeline, posted)
+
+    def open_incidents(self) -> list[IncidentRow]:
+        self.migrate()
+        with self.engine.connect() as connection:
+            query = select(incidents).where(incidents.c.resolved_at.is_(None)).order_by(incidents.c.declared_at)
+            return [_incident(row) for row in connection.execute(query)]
+
+    async def run(self, call: Any, *args: Any, **kwargs: Any) -> Any:
+        """`call(*args, **kwargs)` in a worker thread: the database never blocks the event loop."""
+        return await anyio.to_thread.run_sync(lambda: call(*args, **kwargs))
+
+    def _row(self, connection: Connection, incident_id: str) -> Any:
+        found = connection.execute(select(incidents).where(incidents.c.id == incident_id)).first()
+        if found is None:
+            raise UnknownIncident(f"no incident {incident_id!r} in the store")
+        return found
+
+    def _event_once(
+        self, connection: Connection, key: str, incident_id: str, at: datetime, who: str, kind: str, what: str
+    ) -> bool:
+        row = {
+            "incident_id": incident_id,
+            "at": _utc(at),
+            "who": who,
+            "kind": kind,
+            "what": what,
+            "idempotency_key": key,
+        }
+        return _inserted(connection, _insert_once(connection, events, row))
+
+    def _next_number(self, connection: Connection) -> int:
+        """Taken inside the declaring transaction: the row lock (or SQLite's write lock) orders concurrent ones."""
+        connection.execute(_insert_once(connection, counters, {"name": "incident", "value": 0}, key="name"))
+        connection.execute(update(counters).where(counters.c.name == "incident").values(value=counters.c.value + 1))
+        return int(connection.execute(select(counters.c.value).where(counters.c.name == "incident")).scalar_one())
+
+
+def _inserted(connection: Connection, statement: Any) -> bool:
+    """Whether the insert stored its row (False: the key was there already). RETURNING says so on both
+    databases, where a driver's rowcount may not."""
+    return connection.execute(statement.returning(statement.table.c.idempotency_key)).first() is not None
+
+
+def _insert_once(connection: Connection, table: Any, row: dict[str, Any], key: str = "idempotency_key") -> Any:
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    if connection.dialect.name not in ("postgresql", "sqlite"):
+        raise ValueError(f"the store runs on SQLite or PostgreSQL, not {connection.dialect.name}")
+    return dialect.insert(table).values(**row).on_conflict_do_nothing(index_elements=[key])
+
+
+def _resolved(url: str, base_dir: Path | None) -> str:
+    """A relative SQLite path is relative to the config file's folder."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        path = Path(parsed.database)
+        if not path.is_absolute() and base_dir is not None:
+            return parsed.set(database=str(base_dir / path)).render_as_string(hide_password=False)
+    return url
+
+
+def _engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection: Any, _: Any) -> None:
+            dbapi_connection.isolation_level = None  # transactions are begun below, not by the driver
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _write_lock_first(connection: Connection) -> None:
+            # BEGIN IMMEDIATE: a writer takes the lock before reading, so two writers never deadlock upgrading.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        return create_engine(url, pool_pre_ping=True)
+    raise ValueError(
+        f"store.url: expected sqlite:///… or postgresql+psycopg://…, got a {parsed.get_backend_name()} URL"
+    )
+
+
+def _incident(row: Any) -> IncidentRow:
+    return IncidentRow(
+        id=row.id,
+        title=row.title,
+        severity=row.severity,
+        status=row.status,
+        services=tuple(s for s in row.services.split(",") if s),
+        summary=row.summary,
+        channel=row.channel,
+        declared_at=_aware(row.declared_at),
+        resolved_at=_aware(row.resolved_at) if row.resolved_at else None,
+        updated_at=_aware(row.updated_at),
+    )
+
+
+def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("times in the store are timezone-aware")
+    return moment.astimezone(UTC)
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,0 +1,133 @@
+"""The incident store on a SQLite file and on the PostgreSQL server at 127.0.0.1:5432 (database `test`)."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from opscontext_mcp.store import IncidentStore, UnknownIncident
+from opscontext_mcp.store.schema import metadata
+
+POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+T0 = datetime(2026, 11, 27, 9, 45, tzinfo=UTC)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[IncidentStore]:
+    if request.param == "sqlite":
+        opened = IncidentStore("sqlite:///store.db", base_dir=tmp_path)
+        yield opened
+        opened.close()
+        return
+    schema = f"opscontext_test_{uuid.uuid4().hex[:12]}"
+    admin = sqlalchemy.create_engine(POSTGRES)
+    try:
+        with admin.begin() as connection:
+            connection.execute(sqlalchemy.text(f'CREATE SCHEMA "{schema}"'))
+    except sqlalchemy.exc.OperationalError as exc:
+        pytest.fail(f"PostgreSQL at 127.0.0.1:5432 (database test) is needed for the store tests: {exc}")
+    opened = IncidentStore(f"{POSTGRES}?options=-csearch_path%3D{schema}")
+    try:
+        yield opened
+    finally:
+        opened.close()
+        with admin.begin() as connection:
+            connection.execute(sqlalchemy.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def test_declaring_twice_with_one_key_is_one_incident_and_numbers_follow_on(store: IncidentStore) -> None:
+    first = store.declare("declare-1", "Checkout failing", "SEV1", ["checkout", "payment"], T0)
+    again = store.declare("declare-1", "Checkout failing (retried)", "SEV2", ["checkout"], T0 + timedelta(seconds=5))
+    second = store.declare("declare-2", "Search slow", "SEV3", ["search"], T0 + timedelta(minutes=1))
+    assert (first.id, again.id, second.id) == ("INC-1", "INC-1", "INC-2")
+    assert again == first and first.services == ("checkout", "payment") and first.status == "investigating"
+    assert first.declared_at == T0 and [i.id for i in store.open_incidents()] == ["INC-1", "INC-2"]
+
+
+def test_roles_updates_and_the_timeline_keep_one_row_per_key_and_say_what_changed(store: IncidentStore) -> None:
+    incident = store.declare("d", "Checkout failing", "SEV1", ["checkout"], T0)
+    store.assign("r1", incident.id, "incident_commander", "diego.alvarez", T0)
+    store.assign("r2", incident.id, "incident_commander", "priya.raman", T0 + timedelta(minutes=2))
+    store.assign("r2", incident.id, "incident_commander", "priya.raman", T0 + timedelta(minutes=2))
+    store.log_event("e1", incident.id, T0 + timedelta(minutes=1), "diego.alvarez", "action", "paged payments")
+    store.log_event("e1", incident.id, T0 + timedelta(minutes=1), "diego.alvarez", "action", "paged payments")
+    store.update("u1", incident.id, T0 + timedelta(minutes=3), status="identified", severity="SEV1")
+    store.update("u1", incident.id, T0 + timedelta(minutes=3), status="identified")
+    resolved = store.update("u2", incident.id, T0 + timedelta(minutes=40), status="resolved")
+
+    record = store.record(incident.id)
+    assert record.roles["incident_commander"].person == "priya.raman"
+    assert [(e.kind, e.what) for e in record.events] == [
+        ("action", "paged payments"),
+        ("update", "status: investigating → identified"),
+        ("update", "status: identified → resolved"),
+    ]
+    assert resolved.resolved_at == T0 + timedelta(minutes=40) and store.open_incidents() == []
+
+
+def test_status_updates_say_whether_this_call_stored_them(store: IncidentStore) -> None:
+    incident = store.declare("d", "Checkout failing", "SEV1", ["checkout"], T0)
+    first, stored = store.add_update("s1", incident.id, T0, "investigating", "Checkout errors; payments paged.", "#inc")
+    again, stored_again = store.add_update("s1", incident.id, T0, "investigating", "other text", None)
+    assert stored and not stored_again and again == first and again.text == "Checkout errors; payments paged."
+
+
+def test_two_writers_appending_500_events_each_store_all_1000_exactly_once_and_retries_add_nothing(
+    store: IncidentStore,
+) -> None:
+    incident = store.declare("d", "Checkout failing", "SEV1", ["checkout"], T0)
+    failures: list[BaseException] = []
+
+    def write(writer: str, keys: range) -> None:
+        try:
+            for i in keys:
+                at = T0 + timedelta(milliseconds=i)
+                store.log_event(f"{writer}-{i}", incident.id, at, writer, "note", f"{writer} note {i}")
+        except BaseException as exc:  # reported below: a thread's failure must fail the test
+            failures.append(exc)
+
+    threads = [threading.Thread(target=write, args=(name, range(500))) for name in ("scribe-a", "scribe-b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    retries = [threading.Thread(target=write, args=(name, range(0, 500, 7))) for name in ("scribe-a", "scribe-b")]
+    for thread in retries:
+        thread.start()
+    for thread in retries:
+        thread.join()
+
+    assert failures == []
+    events = store.record(incident.id).events
+    assert len(events) == 1000
+    assert len({(e.who, e.what) for e in events}) == 1000
+
+
+def test_an_unknown_incident_is_named_in_the_error(store: IncidentStore) -> None:
+    with pytest.raises(UnknownIncident, match="no incident 'INC-99' in the store"):
+        store.log_event("e", "INC-99", T0, "diego", "note", "hello")
+
+
+def test_the_schema_is_versioned_and_the_migrations_build_exactly_the_tables_the_code_uses(
+    store: IncidentStore,
+) -> None:
+    store.migrate()
+    with store.engine.connect() as connection:
+        version = connection.execute(sqlalchemy.text("SELECT version_num FROM alembic_version")).scalar_one()
+        differences = compare_metadata(MigrationContext.configure(connection), metadata)
+    assert version == "0001"
+    assert differences == []
+
+
+def test_a_url_of_another_database_is_refused_saying_what_is_expected() -> None:
+    with pytest.raises(ValueError, match=r"store.url: expected sqlite:///… or postgresql\+psycopg://…"):
+        IncidentStore("mysql://root@127.0.0.1/test")
