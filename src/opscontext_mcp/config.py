@@ -51,6 +51,24 @@ class CacheSettings(_Section):
 
 class WritesSettings(_Section):
     enabled: bool = False
+    """Write tools (declare_incident, update_incident, log_event, post_status_update) exist only when true."""
+    notify: str | None = None
+    """The connector (a `notify` one, such as slack) that declarations and status updates are posted through."""
+
+
+class IncidentSettings(_Section):
+    update_cadence_minutes: dict[str, int] = Field(
+        default_factory=lambda: {"SEV1": 15, "SEV2": 30, "SEV3": 60, "SEV4": 240}
+    )
+    """How often each severity's status doc must be updated; a missed update shows as overdue."""
+
+    @field_validator("update_cadence_minutes")
+    @classmethod
+    def _positive(cls, cadence: dict[str, int]) -> dict[str, int]:
+        wrong = [severity for severity, minutes in cadence.items() if minutes <= 0]
+        if wrong:
+            raise ValueError(f"minutes must be positive (not for {', '.join(wrong)})")
+        return cadence
 
 
 class StoreSettings(_Section):
@@ -65,6 +83,7 @@ class AppConfig(_Section):
     """Canonical team name → other names it goes by (`team-payments` and `Payments Team` join without one)."""
     cache: CacheSettings = CacheSettings()
     writes: WritesSettings = WritesSettings()
+    incidents: IncidentSettings = IncidentSettings()
     store: StoreSettings = StoreSettings()
     now: datetime | None = None
     """A fixed clock, for replaying a recorded incident."""

@@ -1,4 +1,4 @@
-"""Resources: service://{+name}, runbook://{+id}, opscontext://sources; completion of their names."""
+"""Resources: service://{+name}, runbook://{+id}, incident://{id}, opscontext://sources; completion of names."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ from mcp.types import Completion, ResourceTemplateReference
 
 from opscontext_mcp.analysis.common import UnknownService, freshness, require_service
 from opscontext_mcp.analysis.context import service_context
+from opscontext_mcp.analysis.incident import status_doc
 from opscontext_mcp.model import Runbook
 from opscontext_mcp.protocols import Capability
 from opscontext_mcp.runtime import Runtime
 from opscontext_mcp.snapshot import Snapshot, runbook_key
+from opscontext_mcp.store import UnknownIncident
 
 LISTED_PROBLEMS = 500
 COMPLETIONS = 50
@@ -43,6 +45,19 @@ def register_resources(server: MCPServer, runtime: Runtime) -> None:
         if item is None:
             raise ResourceNotFoundError(f"no runbook with id {id!r}; matching_runbook lists ids")
         return render_runbook(item.runbook, item.service_ids)
+
+    @server.resource(
+        "incident://{id}",
+        mime_type="text/markdown",
+        description="An incident's single status doc: summary, roles, status, next update due, updates, timeline",
+    )
+    async def incident_resource(id: str) -> str:
+        store = runtime.store
+        try:
+            record = await store.run(store.record, id)
+        except UnknownIncident as exc:
+            raise ResourceNotFoundError(str(exc)) from None
+        return status_doc(record, runtime.config.incidents.update_cadence_minutes, runtime.clock.now())
 
     @server.resource(
         "opscontext://sources",

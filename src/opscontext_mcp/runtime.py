@@ -15,6 +15,7 @@ from opscontext_mcp.clock import Clock
 from opscontext_mcp.config import AppConfig
 from opscontext_mcp.protocols import Connector
 from opscontext_mcp.snapshot import Snapshot
+from opscontext_mcp.store import IncidentStore
 
 logger = logging.getLogger(__name__)
 
@@ -26,12 +27,20 @@ class Runtime:
     clock: Clock
     cache: SnapshotCache = field(init=False)
     _open: int = field(default=0, init=False, repr=False)
+    _store: IncidentStore | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.cache = SnapshotCache.for_config(self.connectors, self.config, self.clock, prepare=prepare)
 
     async def snapshot(self) -> Snapshot:
         return await self.cache.get()
+
+    @property
+    def store(self) -> IncidentStore:
+        """The incident store, opened on first use (a read-only server never creates its file)."""
+        if self._store is None:
+            self._store = IncidentStore(self.config.store.url, base_dir=self.config.base_dir)
+        return self._store
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[Runtime]:
@@ -64,6 +73,8 @@ class Runtime:
             logger.exception("initial snapshot build failed; the first request will retry")
 
     async def _close_connectors(self) -> None:
+        if self._store is not None:
+            self._store.close()
         for connector in self.connectors:
             try:
                 await connector.aclose()

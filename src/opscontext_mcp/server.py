@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
+from typing import Any
 
 import httpx
 from mcp.server.mcpserver import MCPServer
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_REQUEST
 
 from opscontext_mcp import __version__
 from opscontext_mcp.clock import Clock
@@ -17,12 +20,30 @@ from opscontext_mcp.registry import build_connectors
 from opscontext_mcp.resources import register_resources
 from opscontext_mcp.runtime import Runtime
 from opscontext_mcp.tools import register_tools
+from opscontext_mcp.tools.incidents import WRITE_TOOLS
 
 INSTRUCTIONS = """\
 Operational context for incident response, joined from the catalog, on-call, runbooks, changes,
 alerts and telemetry. Start with service_context(service) for one service; find_service resolves
 names. Every answer carries provenance and a freshness block: check its warnings before relying
 on a section. Lists are capped; `total` and `truncated` say what was left out."""
+
+
+class OpsContextServer(MCPServer[Runtime]):
+    """The MCP server, refusing write tools plainly when writes are disabled (they are not listed then)."""
+
+    def __init__(self, runtime: Runtime, **settings: Any) -> None:
+        super().__init__(**settings)
+        self.runtime = runtime
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        if name in WRITE_TOOLS and not self.runtime.config.writes.enabled:
+            raise MCPError(
+                INVALID_REQUEST,
+                f"{name} is a write tool and writes are disabled on this server; "
+                "an operator enables them with `writes: {enabled: true}` in the config",
+            )
+        return await super().call_tool(name, arguments, context)
 
 
 def build_runtime(
@@ -63,8 +84,9 @@ def build_server(
         async with runtime.running():
             yield runtime
 
-    server: MCPServer[Runtime] = MCPServer(
-        "opscontext-mcp",
+    server = OpsContextServer(
+        runtime,
+        name="opscontext-mcp",
         title="opscontext",
         version=__version__,
         instructions=INSTRUCTIONS,

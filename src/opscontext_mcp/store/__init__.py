@@ -129,9 +129,11 @@ class IncidentStore:
         at: datetime,
         summary: str | None = None,
         channel: str | None = None,
-    ) -> IncidentRow:
+    ) -> tuple[IncidentRow, bool]:
+        """The incident declared under `key`, and whether this call declared it (False: a retry)."""
         with self._writing() as connection:
             found = connection.execute(select(incidents).where(incidents.c.idempotency_key == key)).first()
+            created = found is None
             if found is None:
                 number = self._next_number(connection)
                 row = {
@@ -149,7 +151,7 @@ class IncidentStore:
                 }
                 connection.execute(_insert_once(connection, incidents, row))
                 found = connection.execute(select(incidents).where(incidents.c.idempotency_key == key)).one()
-            return _incident(found)
+            return _incident(found), created
 
     def update(
         self,
@@ -160,8 +162,9 @@ class IncidentStore:
         severity: str | None = None,
         summary: str | None = None,
         channel: str | None = None,
-    ) -> IncidentRow:
-        """Change what is given; the change is logged on the timeline under `key`, so a retry changes nothing."""
+    ) -> tuple[IncidentRow, bool]:
+        """Change what is given; the change is logged on the timeline under `key`, so a retry changes nothing.
+        Answers the incident and whether this call changed it."""
         with self._writing() as connection:
             current = _incident(self._row(connection, incident_id))
             changes: dict[str, Any] = {}
@@ -175,7 +178,7 @@ class IncidentStore:
                     changes["resolved_at"] = _utc(at)
                 changes["updated_at"] = _utc(at)
                 connection.execute(update(incidents).where(incidents.c.id == incident_id).values(**changes))
-            return _incident(self._row(connection, incident_id))
+            return _incident(self._row(connection, incident_id)), logged
 
     def assign(self, key: str, incident_id: str, role: str, person: str, at: datetime) -> RoleRow:
         if role not in ROLES:
@@ -187,12 +190,15 @@ class IncidentStore:
             found = connection.execute(select(roles).where(roles.c.idempotency_key == key)).one()
             return RoleRow(found.role, found.person, _aware(found.assigned_at))
 
-    def log_event(self, key: str, incident_id: str, at: datetime, who: str, kind: str, what: str) -> EventRow:
+    def log_event(
+        self, key: str, incident_id: str, at: datetime, who: str, kind: str, what: str
+    ) -> tuple[EventRow, bool]:
+        """The event stored under `key`, and whether this call stored it (False: a retry)."""
         with self._writing() as connection:
             self._row(connection, incident_id)
-            self._event_once(connection, key, incident_id, at, who, kind, what)
+            stored = self._event_once(connection, key, incident_id, at, who, kind, what)
             found = connection.execute(select(events).where(events.c.idempotency_key == key)).one()
-            return EventRow(found.id, _aware(found.at), found.who, found.kind, found.what)
+            return EventRow(found.id, _aware(found.at), found.who, found.kind, found.what), stored
 
     def add_update(
         self, key: str, incident_id: str, at: datetime, status: str, text_: str, posted_to: str | None

@@ -28,3 +28,7 @@ def register_tools(server: MCPServer, runtime: Runtime) -> None:
     topology.register(server, runtime)
     runbooks.register(server, runtime)
     slo.register(server, runtime)
+    if runtime.config.writes.enabled:
+        from opscontext_mcp.tools import incidents
+
+        incidents.register(server, runtime)

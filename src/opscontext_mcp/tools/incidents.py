@@ -1,0 +1,190 @@
+"""declare_incident, update_incident, log_event, post_status_update: registered only when writes are enabled.
+
+Every one takes an idempotency `key`: the same key again (a retry after a timeout) stores nothing
+new and answers what the first call stored, so a model that is unsure whether a write went
+through can simply ask again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult, ToolAnnotations
+
+from opscontext_mcp.analysis.incident import cadence, status_doc
+from opscontext_mcp.cache import redact
+from opscontext_mcp.model import StatusMessage
+from opscontext_mcp.protocols import Capability
+from opscontext_mcp.replies.incident import IncidentView, WriteReply
+from opscontext_mcp.runtime import Runtime
+from opscontext_mcp.schemas import published
+from opscontext_mcp.store import ROLES, STATUSES, IncidentRecord, UnknownIncident
+from opscontext_mcp.tools import reply
+from opscontext_mcp.tools.arguments import arg, current_snapshot, service_argument, time_argument
+
+WRITE_TOOLS = ("declare_incident", "update_incident", "log_event", "post_status_update")
+CREATES = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
+"""Writes add or change records, never delete; a retried key changes nothing; they may post to a channel."""
+RECORDS = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
+
+Key = Annotated[str, arg(min_length=1, max_length=200, description="Unique per write; reuse it to retry safely")]
+Incident = Annotated[str, arg(min_length=1, max_length=32, description="e.g. INC-7")]
+EventKind = Literal["note", "action", "decision", "finding", "communication"]
+
+
+def register(server: MCPServer, runtime: Runtime) -> None:
+    severities = tuple(runtime.config.incidents.update_cadence_minutes)
+
+    @server.tool(annotations=CREATES)
+    async def declare_incident(
+        key: Key,
+        title: Annotated[str, arg(min_length=3, max_length=200)],
+        severity: Annotated[str, arg(description="A key of incidents.update_cadence_minutes, e.g. SEV1")],
+        services: Annotated[list[str], arg(min_length=1, max_length=20)],
+        summary: Annotated[str | None, arg(max_length=2000)] = None,
+        incident_commander: Annotated[str | None, arg(max_length=200)] = None,
+    ) -> Annotated[CallToolResult, published(WriteReply)]:
+        """Open an incident: its status doc (incident://{id}), the channel post, the incident commander if given."""
+        if severity not in severities:
+            raise ToolError(f"severity must be one of {', '.join(severities)} (incidents.update_cadence_minutes)")
+        snapshot = await current_snapshot(runtime)
+        ids = list(dict.fromkeys(service_argument(snapshot, name).id for name in services))
+        now = runtime.clock.now()
+        store = runtime.store
+        incident, created = await store.run(store.declare, key, title, severity, ids, now, summary, _channel(runtime))
+        if incident_commander:
+            await store.run(
+                store.assign, f"{key}:incident_commander", incident.id, "incident_commander", incident_commander, now
+            )
+        record = await store.run(store.record, incident.id)
+        posted, note = (None, None)
+        if created:
+            text = f"Declared {incident.id} ({severity}): {title}. Services: {', '.join(ids)}. Status doc: incident://{incident.id}"
+            posted, note = await _post(runtime, text, incident.id)
+        return reply(WriteReply(incident=_view(runtime, record, now), stored=created, posted=posted, note=note))
+
+    @server.tool(annotations=RECORDS)
+    async def update_incident(
+        key: Key,
+        incident: Incident,
+        status: Annotated[str | None, arg(description="investigating, identified, monitoring or resolved")] = None,
+        severity: Annotated[str | None, arg()] = None,
+        summary: Annotated[str | None, arg(max_length=2000)] = None,
+        incident_commander: Annotated[str | None, arg(max_length=200)] = None,
+        technical_lead: Annotated[str | None, arg(max_length=200)] = None,
+        comms_lead: Annotated[str | None, arg(max_length=200)] = None,
+        scribe: Annotated[str | None, arg(max_length=200)] = None,
+    ) -> Annotated[CallToolResult, published(WriteReply)]:
+        """Change status, severity or summary, and assign roles: incident commander, technical lead, comms lead, scribe."""
+        if status is not None and status not in STATUSES:
+            raise ToolError(f"status must be one of {', '.join(STATUSES)}")
+        if severity is not None and severity not in severities:
+            raise ToolError(f"severity must be one of {', '.join(severities)}")
+        now = runtime.clock.now()
+        store = runtime.store
+        assigned = dict(zip(ROLES, (incident_commander, technical_lead, comms_lead, scribe), strict=True))
+        try:
+            _, changed = await store.run(store.update, key, incident, now, status, severity, summary)
+            for role, person in assigned.items():
+                if person:
+                    await store.run(store.assign, f"{key}:{role}", incident, role, person, now)
+            record = await store.run(store.record, incident)
+        except UnknownIncident as exc:
+            raise ToolError(str(exc)) from None
+        return reply(WriteReply(incident=_view(runtime, record, now), stored=changed))
+
+    @server.tool(annotations=RECORDS)
+    async def log_event(
+        key: Key,
+        incident: Incident,
+        what: Annotated[str, arg(min_length=1, max_length=2000)],
+        who: Annotated[str, arg(min_length=1, max_length=200)],
+        kind: Annotated[EventKind, arg()] = "note",
+        at: Annotated[str | None, arg(description="RFC 3339 or e.g. 5m ago as 5m; default now", max_length=40)] = None,
+    ) -> Annotated[CallToolResult, published(WriteReply)]:
+        """Add to the scribe's timeline: who did or saw what, when."""
+        now = runtime.clock.now()
+        moment = time_argument(at, now, "at") if at else now
+        store = runtime.store
+        try:
+            _, stored = await store.run(store.log_event, key, incident, moment, who, kind, what)
+            record = await store.run(store.record, incident)
+        except UnknownIncident as exc:
+            raise ToolError(str(exc)) from None
+        return reply(WriteReply(incident=_view(runtime, record, now), stored=stored))
+
+    @server.tool(annotations=CREATES)
+    async def post_status_update(
+        key: Key,
+        incident: Incident,
+        text: Annotated[str, arg(min_length=1, max_length=4000, description="What changed, impact, next steps")],
+    ) -> Annotated[CallToolResult, published(WriteReply)]:
+        """Record a status update, post it to the channel, and restart the update clock of the status doc."""
+        now = runtime.clock.now()
+        store = runtime.store
+        try:
+            current = (await store.run(store.record, incident)).incident
+            _, stored = await store.run(store.add_update, key, incident, now, current.status, text, _channel(runtime))
+            record = await store.run(store.record, incident)
+        except UnknownIncident as exc:
+            raise ToolError(str(exc)) from None
+        posted, note = (None, None)
+        if stored:
+            message = f"{incident} [{current.severity}, {current.status}] {text}"
+            posted, note = await _post(runtime, message, incident)
+        return reply(WriteReply(incident=_view(runtime, record, now), stored=stored, posted=posted, note=note))
+
+
+def _view(runtime: Runtime, record: IncidentRecord, now: datetime) -> IncidentView:
+    incident = record.incident
+    when = cadence(record, runtime.config.incidents.update_cadence_minutes, now)
+    return IncidentView(
+        id=incident.id,
+        uri=f"incident://{incident.id}",
+        title=incident.title,
+        severity=incident.severity,
+        status=incident.status,
+        services=list(incident.services),
+        declared_at=incident.declared_at,
+        resolved_at=incident.resolved_at,
+        roles={role: holder.person for role, holder in record.roles.items()},
+        next_update_due=when.due,
+        update_overdue_minutes=int(when.overdue_by.total_seconds() // 60) if when.overdue_by else None,
+        events=len(record.events),
+        updates=len(record.updates),
+    )
+
+
+def _channel(runtime: Runtime) -> str | None:
+    name = runtime.config.writes.notify
+    if name is None:
+        return None
+    for entry in runtime.config.connectors:
+        if entry.get("name") == name:
+            channel = entry.get("channel")
+            return str(channel) if channel else name
+    return name
+
+
+async def _post(runtime: Runtime, text: str, incident_id: str) -> tuple[bool | None, str | None]:
+    """Post through the configured notify connector; a failure is said, never raised: the write stands."""
+    name = runtime.config.writes.notify
+    if name is None:
+        return None, None
+    notifier: Any = next(
+        (c for c in runtime.connectors if c.name == name and Capability.NOTIFY in c.capabilities), None
+    )
+    if notifier is None:
+        return False, f"writes.notify names {name!r}, which is no configured notify connector"
+    try:
+        delivery = await notifier.post_status(StatusMessage(text=text, incident_id=incident_id))
+    except Exception as exc:  # the incident is stored whatever the channel does
+        return False, redact(f"{name}: {type(exc).__name__}: {exc}")[:500]
+    return delivery.ok, delivery.error
+
+
+def status_document(runtime: Runtime, record: IncidentRecord, now: datetime) -> str:
+    return status_doc(record, runtime.config.incidents.update_cadence_minutes, now)
