@@ -7,6 +7,8 @@ through can simply ask again.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -86,14 +88,12 @@ def register(server: MCPServer, runtime: Runtime) -> None:
         now = runtime.clock.now()
         store = runtime.store
         assigned = dict(zip(ROLES, (incident_commander, technical_lead, comms_lead, scribe), strict=True))
-        try:
+        with known_incident():
             _, changed = await store.run(store.update, key, incident, now, status, severity, summary)
             for role, person in assigned.items():
                 if person:
                     await store.run(store.assign, f"{key}:{role}", incident, role, person, now)
             record = await store.run(store.record, incident)
-        except UnknownIncident as exc:
-            raise ToolError(str(exc)) from None
         return reply(WriteReply(incident=_view(runtime, record, now), stored=changed))
 
     @server.tool(annotations=RECORDS)
@@ -109,11 +109,9 @@ def register(server: MCPServer, runtime: Runtime) -> None:
         now = runtime.clock.now()
         moment = time_argument(at, now, "at") if at else now
         store = runtime.store
-        try:
+        with known_incident():
             _, stored = await store.run(store.log_event, key, incident, moment, who, kind, what)
             record = await store.run(store.record, incident)
-        except UnknownIncident as exc:
-            raise ToolError(str(exc)) from None
         return reply(WriteReply(incident=_view(runtime, record, now), stored=stored))
 
     @server.tool(annotations=CREATES)
@@ -125,17 +123,24 @@ def register(server: MCPServer, runtime: Runtime) -> None:
         """Record a status update, post it to the channel, and restart the update clock of the status doc."""
         now = runtime.clock.now()
         store = runtime.store
-        try:
+        with known_incident():
             current = (await store.run(store.record, incident)).incident
             _, stored = await store.run(store.add_update, key, incident, now, current.status, text, _channel(runtime))
             record = await store.run(store.record, incident)
-        except UnknownIncident as exc:
-            raise ToolError(str(exc)) from None
         posted, note = (None, None)
         if stored:
             message = f"{incident} [{current.severity}, {current.status}] {text}"
             posted, note = await _post(runtime, message, incident)
         return reply(WriteReply(incident=_view(runtime, record, now), stored=stored, posted=posted, note=note))
+
+
+@contextmanager
+def known_incident() -> Iterator[None]:
+    """An incident id the store does not know is an error the model can fix: say so as a tool error."""
+    try:
+        yield
+    except UnknownIncident as exc:
+        raise ToolError(str(exc)) from None
 
 
 def _view(runtime: Runtime, record: IncidentRecord, now: datetime) -> IncidentView:
