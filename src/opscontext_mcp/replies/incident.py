@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from opscontext_mcp.model import Provenance
+from opscontext_mcp.replies import Freshness, LevelView
 from opscontext_mcp.schemas import Reply
 
 
@@ -32,3 +34,45 @@ class WriteReply(Reply):
     posted: bool | None = None
     """Whether the channel got the message; None when no notify connector is configured."""
     note: str | None = None
+
+
+class CulpritView(Reply):
+    service: str
+    group: int
+    """The alert group (active_alerts) it is the primary contributor of."""
+    vendor: str | None = None
+    """The vendor that runs it, if one does."""
+    failing_vendor_dependencies: list[str] = []
+    """Vendor-run services its calls fail into (at least 5% of observed calls)."""
+    evidence: list[str]
+
+
+class VendorEngagementView(Reply):
+    vendor: str
+    engage: bool
+    """Whether the engagement criteria decided before the outage hold now."""
+    reasons: list[str]
+    bridge: str | None = None
+    phone: str | None = None
+    support_portal: str | None = None
+    email: str | None = None
+    provenance: Provenance
+
+
+class EscalationStatusReply(Reply):
+    incident: str | None = None
+    services: list[str]
+    started_at: datetime
+    elapsed_minutes: int
+    resolved: bool
+    policy: str | None = None
+    current_level: int | None = None
+    engaged: list[LevelView]
+    """Every level that already applies: who should be engaged by now."""
+    next_level: LevelView | None = None
+    next_at: datetime | None = None
+    next_in_minutes: int | None = None
+    culprit: CulpritView | None = None
+    vendors: list[VendorEngagementView] = []
+    recommendation: str
+    freshness: Freshness

@@ -12,6 +12,7 @@ Calls are blocking; the async API runs them in worker threads.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -105,7 +106,7 @@ class IncidentStore:
             with self.engine.begin() as connection:
                 if connection.dialect.name == "postgresql":
                     connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK})
-                config = Config()
+                config = Config(stdout=sys.stderr)  # on stdio, stdout is the protocol
                 config.set_main_option("script_location", str(MIGRATIONS))
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
