@@ -15,6 +15,7 @@ from mcp.types import INVALID_REQUEST
 from opscontext_mcp import __version__
 from opscontext_mcp.clock import Clock
 from opscontext_mcp.config import AppConfig, load_config
+from opscontext_mcp.prompts import register_prompts
 from opscontext_mcp.protocols import Connector
 from opscontext_mcp.registry import build_connectors
 from opscontext_mcp.resources import register_resources
@@ -94,4 +95,5 @@ def build_server(
     )
     register_tools(server, runtime)
     register_resources(server, runtime)
+    register_prompts(server, runtime)
     return server
