@@ -182,6 +182,29 @@ class HttpSource:
             attempt += 1
 
 
+async def write_once(
+    http: HttpSource, method: str, path: str, body: Any, headers: Mapping[str, str] | None = None
+) -> tuple[Any, httpx.Response]:
+    """One attempt, never retried: an upstream that failed after applying a write (a timeout, a 5xx)
+    must not apply it twice. An ambiguous failure says the write may have happened."""
+    where = f"{method} {http.base_url}{path}"
+    try:
+        response = await http.client().request(method, path, json=body, headers=headers)
+    except httpx.TimeoutException as exc:
+        raise UpstreamError(
+            f"{where}: no answer within {http.settings.timeout_seconds:g} s ({type(exc).__name__}); it may have been applied"
+        ) from None
+    except httpx.ConnectError as exc:
+        raise UpstreamError(f"{where}: cannot connect ({type(exc).__name__})") from None
+    except httpx.TransportError as exc:
+        raise UpstreamError(
+            f"{where}: the connection failed ({type(exc).__name__}); it may have been applied"
+        ) from None
+    if response.status_code >= 400:
+        raise UpstreamError(http.scrub(f"{where}: {_explain(response)}"), response.status_code)
+    return _decoded(response, where), response
+
+
 def _decoded(response: httpx.Response, where: str) -> Any:
     if not response.content:
         return None

@@ -54,6 +54,9 @@ class WritesSettings(_Section):
     """Write tools (declare_incident, update_incident, log_event, post_status_update) exist only when true."""
     notify: str | None = None
     """The connector (a `notify` one, such as slack) that declarations and status updates are posted through."""
+    itsm: str | None = None
+    """The connector (servicenow or pagerduty) timeline events and status updates are mirrored to as notes,
+    on the ITSM incident each incident names (`itsm_incident`)."""
 
 
 class IncidentSettings(_Section):

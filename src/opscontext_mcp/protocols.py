@@ -57,6 +57,7 @@ class Capability(StrEnum):
     TRACES = "traces"
     INCIDENTS = "incidents"
     NOTIFY = "notify"
+    NOTES = "notes"
 
 
 class Problem(BaseModel):
@@ -269,6 +270,13 @@ class Notifier(Protocol):
     async def post_status(self, message: StatusMessage) -> Delivery: ...
 
 
+@runtime_checkable
+class NoteWriter(Protocol):
+    async def add_note(self, ref: str, text: str) -> Delivery:
+        """Add `text` to the upstream incident `ref` (a ServiceNow work note, a PagerDuty note); at most once."""
+        ...
+
+
 PROVIDER_PROTOCOLS: dict[Capability, type] = {
     Capability.CATALOG: CatalogProvider,
     Capability.TOPOLOGY: TopologyProvider,
@@ -281,5 +289,6 @@ PROVIDER_PROTOCOLS: dict[Capability, type] = {
     Capability.TRACES: TraceProvider,
     Capability.INCIDENTS: IncidentProvider,
     Capability.NOTIFY: Notifier,
+    Capability.NOTES: NoteWriter,
 }
 """Which protocol a connector listing a capability must implement; the registry checks it."""

@@ -45,16 +45,16 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[IncidentSt
 
 
 def test_declaring_twice_with_one_key_is_one_incident_and_numbers_follow_on(store: IncidentStore) -> None:
-    first = store.declare("declare-1", "Checkout failing", "SEV1", ["checkout", "payment"], T0)
-    again = store.declare("declare-1", "Checkout failing (retried)", "SEV2", ["checkout"], T0 + timedelta(seconds=5))
-    second = store.declare("declare-2", "Search slow", "SEV3", ["search"], T0 + timedelta(minutes=1))
-    assert (first.id, again.id, second.id) == ("INC-1", "INC-1", "INC-2")
+    first, created = store.declare("declare-1", "Checkout failing", "SEV1", ["checkout", "payment"], T0)
+    again, created_again = store.declare("declare-1", "Retried", "SEV2", ["checkout"], T0 + timedelta(seconds=5))
+    second, _ = store.declare("declare-2", "Search slow", "SEV3", ["search"], T0 + timedelta(minutes=1))
+    assert (first.id, again.id, second.id) == ("INC-1", "INC-1", "INC-2") and created and not created_again
     assert again == first and first.services == ("checkout", "payment") and first.status == "investigating"
     assert first.declared_at == T0 and [i.id for i in store.open_incidents()] == ["INC-1", "INC-2"]
 
 
 def test_roles_updates_and_the_timeline_keep_one_row_per_key_and_say_what_changed(store: IncidentStore) -> None:
-    incident = store.declare("d", "Checkout failing", "SEV1", ["checkout"], T0)
+    incident, _ = store.declare("d", "Checkout failing", "SEV1", ["checkout"], T0)
     store.assign("r1", incident.id, "incident_commander", "diego.alvarez", T0)
     store.assign("r2", incident.id, "incident_commander", "priya.raman", T0 + timedelta(minutes=2))
     store.assign("r2", incident.id, "incident_commander", "priya.raman", T0 + timedelta(minutes=2))
@@ -62,7 +62,7 @@ def test_roles_updates_and_the_timeline_keep_one_row_per_key_and_say_what_change
     store.log_event("e1", incident.id, T0 + timedelta(minutes=1), "diego.alvarez", "action", "paged payments")
     store.update("u1", incident.id, T0 + timedelta(minutes=3), status="identified", severity="SEV1")
     store.update("u1", incident.id, T0 + timedelta(minutes=3), status="identified")
-    resolved = store.update("u2", incident.id, T0 + timedelta(minutes=40), status="resolved")
+    resolved, changed = store.update("u2", incident.id, T0 + timedelta(minutes=40), status="resolved")
 
     record = store.record(incident.id)
     assert record.roles["incident_commander"].person == "priya.raman"
@@ -71,11 +71,11 @@ def test_roles_updates_and_the_timeline_keep_one_row_per_key_and_say_what_change
         ("update", "status: investigating → identified"),
         ("update", "status: identified → resolved"),
     ]
-    assert resolved.resolved_at == T0 + timedelta(minutes=40) and store.open_incidents() == []
+    assert changed and resolved.resolved_at == T0 + timedelta(minutes=40) and store.open_incidents() == []
 
 
 def test_status_updates_say_whether_this_call_stored_them(store: IncidentStore) -> None:
-    incident = store.declare("d", "Checkout failing", "SEV1", ["checkout"], T0)
+    incident, _ = store.declare("d", "Checkout failing", "SEV1", ["checkout"], T0)
     first, stored = store.add_update("s1", incident.id, T0, "investigating", "Checkout errors; payments paged.", "#inc")
     again, stored_again = store.add_update("s1", incident.id, T0, "investigating", "other text", None)
     assert stored and not stored_again and again == first and again.text == "Checkout errors; payments paged."
@@ -84,7 +84,7 @@ def test_status_updates_say_whether_this_call_stored_them(store: IncidentStore) 
 def test_two_writers_appending_500_events_each_store_all_1000_exactly_once_and_retries_add_nothing(
     store: IncidentStore,
 ) -> None:
-    incident = store.declare("d", "Checkout failing", "SEV1", ["checkout"], T0)
+    incident, _ = store.declare("d", "Checkout failing", "SEV1", ["checkout"], T0)
     failures: list[BaseException] = []
 
     def write(writer: str, keys: range) -> None:
@@ -124,10 +124,36 @@ def test_the_schema_is_versioned_and_the_migrations_build_exactly_the_tables_the
     with store.engine.connect() as connection:
         version = connection.execute(sqlalchemy.text("SELECT version_num FROM alembic_version")).scalar_one()
         differences = compare_metadata(MigrationContext.configure(connection), metadata)
-    assert version == "0001"
+    assert version == "0002"
     assert differences == []
 
 
 def test_a_url_of_another_database_is_refused_saying_what_is_expected() -> None:
     with pytest.raises(ValueError, match=r"store.url: expected sqlite:///… or postgresql\+psycopg://…"):
         IncidentStore("mysql://root@127.0.0.1/test")
+
+
+def test_a_store_at_an_older_schema_is_migrated_keeping_its_incidents(store: IncidentStore) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from opscontext_mcp.store import MIGRATIONS
+
+    with store.engine.begin() as connection:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+        connection.execute(
+            sqlalchemy.text(
+                "INSERT INTO incidents (id, title, severity, status, services, declared_at, updated_at, idempotency_key)"
+                " VALUES ('INC-1', 'Old', 'SEV2', 'investigating', 'checkout', :at, :at, 'old')"
+            ),
+            {"at": T0},
+        )
+
+    store.migrate()
+    incident = store.record("INC-1").incident
+    assert (incident.title, incident.itsm_ref) == ("Old", None)
+    with store.engine.connect() as connection:
+        assert connection.execute(sqlalchemy.text("SELECT version_num FROM alembic_version")).scalar_one() == "0002"

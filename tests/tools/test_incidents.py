@@ -217,3 +217,44 @@ async def test_two_clients_logging_500_events_each_at_once_store_1000_exactly_on
     assert len(events) == 1000 and len({(e.who, e.what) for e in events}) == 1000
     assert retried["stored"] is False and retried["incident"]["events"] == 1000
     store.close()
+
+
+async def test_timeline_events_and_status_updates_are_mirrored_once_as_notes_on_the_itsm_incident(
+    tmp_path: Path,
+) -> None:
+    raw = {
+        "now": DECLARED.isoformat(),
+        "connectors": [
+            {"name": "acme-shop", "type": "files", "path": str(EXAMPLES / "acme-shop"), "only": ["catalog"]},
+            {"name": "pd", "type": "pagerduty", "token": "pd-test-token", "from_email": "opscontext@acme.example"},
+        ],
+        "writes": {"enabled": True, "itsm": "pd"},
+        "store": {"url": "sqlite:///incidents.db"},
+    }
+    router = respx.Router(assert_all_mocked=False)
+    notes = router.post("https://api.pagerduty.com/incidents/Q1ABCDEF/notes").mock(
+        return_value=httpx.Response(201, json={"note": {"id": "PN1", "content": "x"}})
+    )
+    runtime = build_runtime(parse_config(raw, base_dir=tmp_path), transport=httpx.MockTransport(router.async_handler))
+    async with Client(build_server(runtime=runtime)) as client:
+        declared = await call(
+            client,
+            "declare_incident",
+            key="d",
+            title="Checkout failing",
+            severity="SEV1",
+            services=["checkout"],
+            itsm_incident="Q1ABCDEF",
+        )
+        logged = await call(
+            client, "log_event", key="e1", incident="INC-1", who="priya", kind="action", what="rollback"
+        )
+        retried = await call(
+            client, "log_event", key="e1", incident="INC-1", who="priya", kind="action", what="rollback"
+        )
+        update = await call(client, "post_status_update", key="u1", incident="INC-1", text="Rolled back; watching.")
+    assert declared["incident"]["itsm_incident"] == "Q1ABCDEF"
+    assert (logged["mirrored"], retried.get("mirrored"), update["mirrored"]) == (True, None, True)
+    sent = [json.loads(c.request.content)["note"]["content"] for c in notes.calls]
+    assert sent == ["[action] 09:45 priya: rollback", "Status update (investigating): Rolled back; watching."]
+    assert all(c.request.headers["from"] == "opscontext@acme.example" for c in notes.calls)

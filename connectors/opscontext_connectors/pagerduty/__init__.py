@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 from pydantic import AnyHttpUrl, Field, SecretStr
 
-from opscontext_mcp.model import Change, Incident
+from opscontext_mcp.model import Change, Delivery, Incident
 from opscontext_mcp.protocols import (
     Batch,
     Capability,
@@ -33,7 +33,7 @@ from opscontext_mcp.protocols import (
     Problem,
 )
 
-from ..http import HttpSource, UpstreamError, gather_bounded, probe, segment
+from ..http import HttpSource, UpstreamError, gather_bounded, probe, segment, write_once
 from ..values import each, mapping, text, utc_now, utc_text
 from .events import changes_from_event, incident_from_pagerduty
 from .oncall import OnCallReader
@@ -59,11 +59,13 @@ class PagerDutySettings(HttpConnectorSettings):
     page_size: int = Field(default=100, ge=1, le=100)
     horizon_days: int = Field(default=7, ge=1, le=90)
     """How far ahead on-call shifts are fetched."""
+    from_email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
+    """The PagerDuty user notes are written as (the `From` header an account token needs)."""
 
 
 class PagerDutyConnector:
     Settings: ClassVar[type[ConnectorSettings]] = PagerDutySettings
-    capabilities = frozenset({Capability.ONCALL, Capability.CHANGES, Capability.INCIDENTS})
+    capabilities = frozenset({Capability.ONCALL, Capability.CHANGES, Capability.INCIDENTS, Capability.NOTES})
 
     def __init__(self, settings: ConnectorSettings, context: ConnectorContext) -> None:
         assert isinstance(settings, PagerDutySettings)
@@ -83,6 +85,21 @@ class PagerDutyConnector:
 
     async def aclose(self) -> None:
         await self.http.aclose()
+
+    async def add_note(self, ref: str, text_: str) -> Delivery:
+        """A note on incident `ref` (its PagerDuty id), written once: a failed attempt is not repeated."""
+        if self.settings.from_email is None:
+            return Delivery(
+                ok=False, error=f"{self.name}: from_email is needed to write notes (PagerDuty's From header)"
+            )
+        try:
+            path = f"/incidents/{segment(ref)}/notes"
+            body, _ = await write_once(
+                self.http, "POST", path, {"note": {"content": text_}}, headers={"From": self.settings.from_email}
+            )
+        except (UpstreamError, ValueError) as exc:
+            return Delivery(ok=False, error=str(exc))
+        return Delivery(ok=True, ref=text(mapping(mapping(body).get("note")).get("id")))
 
     async def fetch_oncall(self) -> OnCallData:
         now = self.clock()

@@ -16,10 +16,11 @@ See examples/config/servicenow.yaml for every setting.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import ClassVar
 
-from opscontext_mcp.model import Change, Incident
+from opscontext_mcp.model import Change, Delivery, Incident
 from opscontext_mcp.protocols import (
     Batch,
     Capability,
@@ -30,8 +31,8 @@ from opscontext_mcp.protocols import (
     Problem,
 )
 
-from ..http import probe
-from ..values import utc_now
+from ..http import UpstreamError, probe, segment
+from ..values import mapping, utc_now
 from .catalog import (
     CI_FIELDS,
     DEPENDS_ON,
@@ -58,8 +59,13 @@ from .tasks import (
     map_changes,
     map_incidents,
 )
+from .values import value
 
 __all__ = ["ServiceNowConnector", "ServiceNowSettings"]
+
+
+SYS_ID = re.compile(r"[0-9a-f]{32}")
+INCIDENT_NUMBER = re.compile(r"[A-Z]{2,10}[0-9]{4,12}")
 
 
 class ServiceNowConnector:
@@ -68,7 +74,7 @@ class ServiceNowConnector:
     def __init__(self, settings: ConnectorSettings, context: ConnectorContext) -> None:
         assert isinstance(settings, ServiceNowSettings)
         self.name = settings.name
-        self.capabilities = frozenset({Capability.CATALOG, Capability.CHANGES, Capability.INCIDENTS})
+        self.capabilities = frozenset({Capability.CATALOG, Capability.CHANGES, Capability.INCIDENTS, Capability.NOTES})
         self.settings = settings
         self.tables = TableClient(settings, context)
 
@@ -84,6 +90,25 @@ class ServiceNowConnector:
 
     async def aclose(self) -> None:
         await self.tables.aclose()
+
+    async def add_note(self, ref: str, text_: str) -> Delivery:
+        """A work note on incident `ref`: its sys_id, or its number (INC0012345), looked up first."""
+        try:
+            sys_id = ref if SYS_ID.fullmatch(ref) else await self._incident_sys_id(ref)
+            path = f"/api/now/table/incident/{segment(sys_id)}"
+            body, _ = await self.tables.write("PATCH", path, {"work_notes": text_})
+        except (UpstreamError, ValueError) as exc:
+            return Delivery(ok=False, error=str(exc))
+        return Delivery(ok=True, ref=value(mapping(mapping(body).get("result")), "sys_id") or sys_id)
+
+    async def _incident_sys_id(self, number: str) -> str:
+        if not INCIDENT_NUMBER.fullmatch(number):
+            raise ValueError(f"{number!r} is neither an incident sys_id nor an incident number like INC0012345")
+        rows = await self.tables.rows("incident", ("sys_id",), EncodedQuery().where("number", "=", number))
+        found = [value(row, "sys_id") for row in rows if isinstance(row, dict)]
+        if len(found) != 1 or found[0] is None:
+            raise ValueError(f"incident {number} is not one single incident in ServiceNow ({len(found)} found)")
+        return found[0]
 
     async def fetch_catalog(self) -> CatalogData:
         origin = self._origin()

@@ -15,7 +15,7 @@ from typing import Any
 
 import anyio
 import httpx
-from opscontext_connectors.http import HttpSource, UpstreamError, segment
+from opscontext_connectors.http import HttpSource, UpstreamError, segment, write_once
 
 from opscontext_mcp.protocols import ConnectorContext
 
@@ -113,6 +113,19 @@ class TableClient:
                 raise
         token = await self._tokens.renew(token)
         return await self.http.get_json(path, params, headers=_bearer(token))
+
+    async def write(self, method: str, path: str, body: Any) -> tuple[Any, httpx.Response]:
+        """One write, never repeated after an ambiguous failure; a 401 (not applied) renews the OAuth token once."""
+        if self._tokens is None:
+            return await write_once(self.http, method, path, body)
+        token = await self._tokens.bearer()
+        try:
+            return await write_once(self.http, method, path, body, headers=_bearer(token))
+        except UpstreamError as exc:
+            if exc.status != 401:
+                raise
+        token = await self._tokens.renew(token)
+        return await write_once(self.http, method, path, body, headers=_bearer(token))
 
     async def rows(self, table: str, fields: tuple[str, ...], query: EncodedQuery) -> list[Any]:
         """Every row of `table` matching `query`, page by page; a row repeated by a shifting page is kept once."""

@@ -21,6 +21,7 @@ class IncidentView(Reply):
     resolved_at: datetime | None = None
     roles: dict[str, str]
     """Role → who holds it; unassigned roles are left out."""
+    itsm_incident: str | None = None
     next_update_due: datetime | None = None
     update_overdue_minutes: int | None = None
     events: int
@@ -33,6 +34,8 @@ class WriteReply(Reply):
     """False when the idempotency key was seen before: nothing new was written."""
     posted: bool | None = None
     """Whether the channel got the message; None when no notify connector is configured."""
+    mirrored: bool | None = None
+    """Whether the ITSM incident got the note; None when there is none to mirror to."""
     note: str | None = None
 
 

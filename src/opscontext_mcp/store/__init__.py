@@ -50,6 +50,7 @@ class IncidentRow:
     services: tuple[str, ...]
     summary: str | None
     channel: str | None
+    itsm_ref: str | None
     declared_at: datetime
     resolved_at: datetime | None
     updated_at: datetime
@@ -130,6 +131,7 @@ class IncidentStore:
         at: datetime,
         summary: str | None = None,
         channel: str | None = None,
+        itsm_ref: str | None = None,
     ) -> tuple[IncidentRow, bool]:
         """The incident declared under `key`, and whether this call declared it (False: a retry)."""
         with self._writing() as connection:
@@ -145,6 +147,7 @@ class IncidentStore:
                     "services": ",".join(services),
                     "summary": summary,
                     "channel": channel,
+                    "itsm_ref": itsm_ref,
                     "declared_at": _utc(at),
                     "resolved_at": None,
                     "updated_at": _utc(at),
@@ -163,13 +166,15 @@ class IncidentStore:
         severity: str | None = None,
         summary: str | None = None,
         channel: str | None = None,
+        itsm_ref: str | None = None,
     ) -> tuple[IncidentRow, bool]:
         """Change what is given; the change is logged on the timeline under `key`, so a retry changes nothing.
         Answers the incident and whether this call changed it."""
         with self._writing() as connection:
             current = _incident(self._row(connection, incident_id))
             changes: dict[str, Any] = {}
-            for name, value in (("status", status), ("severity", severity), ("summary", summary), ("channel", channel)):
+            given = (("status", status), ("severity", severity), ("summary", summary), ("channel", channel))
+            for name, value in (*given, ("itsm_ref", itsm_ref)):
                 if value is not None and value != getattr(current, name):
                     changes[name] = value
             said = "; ".join(f"{name}: {getattr(current, name) or '-'} → {value}" for name, value in changes.items())
@@ -337,6 +342,7 @@ def _incident(row: Any) -> IncidentRow:
         services=tuple(s for s in row.services.split(",") if s),
         summary=row.summary,
         channel=row.channel,
+        itsm_ref=row.itsm_ref,
         declared_at=_aware(row.declared_at),
         resolved_at=_aware(row.resolved_at) if row.resolved_at else None,
         updated_at=_aware(row.updated_at),

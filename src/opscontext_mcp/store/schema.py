@@ -28,6 +28,7 @@ incidents = Table(
     Column("services", Text, nullable=False),  # canonical service ids, comma-separated
     Column("summary", Text, nullable=True),
     Column("channel", Text, nullable=True),
+    Column("itsm_ref", Text, nullable=True),  # the incident in the ITSM of record its notes are mirrored to
     Column("declared_at", DateTime(timezone=True), nullable=False),
     Column("resolved_at", DateTime(timezone=True), nullable=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),

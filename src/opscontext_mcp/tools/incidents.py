@@ -16,7 +16,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, ToolAnnotations
 
-from opscontext_mcp.analysis.incident import cadence, status_doc
+from opscontext_mcp.analysis.incident import cadence
 from opscontext_mcp.cache import redact
 from opscontext_mcp.model import StatusMessage
 from opscontext_mcp.protocols import Capability
@@ -48,6 +48,9 @@ def register(server: MCPServer, runtime: Runtime) -> None:
         services: Annotated[list[str], arg(min_length=1, max_length=20)],
         summary: Annotated[str | None, arg(max_length=2000)] = None,
         incident_commander: Annotated[str | None, arg(max_length=200)] = None,
+        itsm_incident: Annotated[
+            str | None, arg(description="Its ServiceNow or PagerDuty incident", max_length=64)
+        ] = None,
     ) -> Annotated[CallToolResult, published(WriteReply)]:
         """Open an incident: its status doc (incident://{id}), the channel post, the incident commander if given."""
         if severity not in severities:
@@ -56,7 +59,9 @@ def register(server: MCPServer, runtime: Runtime) -> None:
         ids = list(dict.fromkeys(service_argument(snapshot, name).id for name in services))
         now = runtime.clock.now()
         store = runtime.store
-        incident, created = await store.run(store.declare, key, title, severity, ids, now, summary, _channel(runtime))
+        incident, created = await store.run(
+            store.declare, key, title, severity, ids, now, summary, _channel(runtime), itsm_incident
+        )
         if incident_commander:
             await store.run(
                 store.assign, f"{key}:incident_commander", incident.id, "incident_commander", incident_commander, now
@@ -79,6 +84,7 @@ def register(server: MCPServer, runtime: Runtime) -> None:
         technical_lead: Annotated[str | None, arg(max_length=200)] = None,
         comms_lead: Annotated[str | None, arg(max_length=200)] = None,
         scribe: Annotated[str | None, arg(max_length=200)] = None,
+        itsm_incident: Annotated[str | None, arg(max_length=64)] = None,
     ) -> Annotated[CallToolResult, published(WriteReply)]:
         """Change status, severity or summary, and assign roles: incident commander, technical lead, comms lead, scribe."""
         if status is not None and status not in STATUSES:
@@ -89,7 +95,9 @@ def register(server: MCPServer, runtime: Runtime) -> None:
         store = runtime.store
         assigned = dict(zip(ROLES, (incident_commander, technical_lead, comms_lead, scribe), strict=True))
         with known_incident():
-            _, changed = await store.run(store.update, key, incident, now, status, severity, summary)
+            _, changed = await store.run(
+                store.update, key, incident, now, status, severity, summary, None, itsm_incident
+            )
             for role, person in assigned.items():
                 if person:
                     await store.run(store.assign, f"{key}:{role}", incident, role, person, now)
@@ -112,7 +120,10 @@ def register(server: MCPServer, runtime: Runtime) -> None:
         with known_incident():
             _, stored = await store.run(store.log_event, key, incident, moment, who, kind, what)
             record = await store.run(store.record, incident)
-        return reply(WriteReply(incident=_view(runtime, record, now), stored=stored))
+        mirrored, note = (
+            await _mirror(runtime, record, f"[{kind}] {moment:%H:%M} {who}: {what}") if stored else (None, None)
+        )
+        return reply(WriteReply(incident=_view(runtime, record, now), stored=stored, mirrored=mirrored, note=note))
 
     @server.tool(annotations=CREATES)
     async def post_status_update(
@@ -127,11 +138,22 @@ def register(server: MCPServer, runtime: Runtime) -> None:
             current = (await store.run(store.record, incident)).incident
             _, stored = await store.run(store.add_update, key, incident, now, current.status, text, _channel(runtime))
             record = await store.run(store.record, incident)
-        posted, note = (None, None)
+        posted = mirrored = None
+        notes: list[str] = []
         if stored:
             message = f"{incident} [{current.severity}, {current.status}] {text}"
-            posted, note = await _post(runtime, message, incident)
-        return reply(WriteReply(incident=_view(runtime, record, now), stored=stored, posted=posted, note=note))
+            posted, said = await _post(runtime, message, incident)
+            mirrored, mirrored_said = await _mirror(runtime, record, f"Status update ({current.status}): {text}")
+            notes = [n for n in (said, mirrored_said) if n]
+        return reply(
+            WriteReply(
+                incident=_view(runtime, record, now),
+                stored=stored,
+                posted=posted,
+                mirrored=mirrored,
+                note="; ".join(notes) or None,
+            )
+        )
 
 
 @contextmanager
@@ -156,6 +178,7 @@ def _view(runtime: Runtime, record: IncidentRecord, now: datetime) -> IncidentVi
         declared_at=incident.declared_at,
         resolved_at=incident.resolved_at,
         roles={role: holder.person for role, holder in record.roles.items()},
+        itsm_incident=incident.itsm_ref,
         next_update_due=when.due,
         update_overdue_minutes=int(when.overdue_by.total_seconds() // 60) if when.overdue_by else None,
         events=len(record.events),
@@ -191,5 +214,16 @@ async def _post(runtime: Runtime, text: str, incident_id: str) -> tuple[bool | N
     return delivery.ok, delivery.error
 
 
-def status_document(runtime: Runtime, record: IncidentRecord, now: datetime) -> str:
-    return status_doc(record, runtime.config.incidents.update_cadence_minutes, now)
+async def _mirror(runtime: Runtime, record: IncidentRecord, text: str) -> tuple[bool | None, str | None]:
+    """The note on the ITSM incident this one names, through writes.itsm; said, never raised."""
+    name, ref = runtime.config.writes.itsm, record.incident.itsm_ref
+    if name is None or ref is None:
+        return None, None
+    writer: Any = next((c for c in runtime.connectors if c.name == name and Capability.NOTES in c.capabilities), None)
+    if writer is None:
+        return False, f"writes.itsm names {name!r}, which is no configured connector that writes notes"
+    try:
+        delivery = await writer.add_note(ref, text)
+    except Exception as exc:  # the record stands whatever the ITSM does
+        return False, redact(f"{name}: {type(exc).__name__}: {exc}")[:500]
+    return delivery.ok, None if delivery.ok else f"{name}: {delivery.error}"
