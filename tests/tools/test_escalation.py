@@ -32,14 +32,28 @@ async def test_the_escalation_path_is_walked_by_elapsed_minutes_and_the_vendor_i
     async with Client(build_server(runtime=runtime)) as client:
         runtime.clock = Clock(DECLARED)
         await call(client, "declare_incident", key="d", title="Checkout failing", severity="SEV1", services=["payment"])
+        roles = {"incident_commander": "diego.alvarez", "technical_lead": "priya.raman"}
+        roles |= {"comms_lead": "marta.lopez", "scribe": "sam.okafor"}
+        await call(client, "update_incident", key="roles", incident="INC-1", **roles)
+        await call(
+            client, "log_event", key="e1", incident="INC-1", who="priya.raman", what="payment timing out on Stripe"
+        )
+        await call(
+            client, "post_status_update", key="u1", incident="INC-1", text="Card payments failing; investigating."
+        )
         for minutes in (14, 16, 31, 46):
             runtime.clock = Clock(DECLARED + timedelta(minutes=minutes))
+            if minutes == 31:
+                await call(client, "post_status_update", key="u2", incident="INC-1", text="Stripe calls time out.")
             answers[minutes] = await call(client, "escalation_status", incident="INC-1")
 
+    overdue = {m: a.get("update_overdue_minutes") for m, a in answers.items()}
+    assert overdue == {14: None, 16: 1, 31: None, 46: None}  # SEV1 updates every 15 min; one missed at 10:00
+    assert answers[16]["recommendation"].endswith("; the status update due 10:00 is overdue")
     levels = {m: (a["current_level"], a.get("next_in_minutes")) for m, a in answers.items()}
     assert levels == {14: (1, 1), 16: (2, 14), 31: (3, 14), 46: (4, None)}
     assert answers[14]["engaged"][0]["targets"][0]["display"] == "on call for payments-primary: Priya Raman"
-    assert answers[16]["recommendation"] == (
+    assert answers[16]["recommendation"].startswith(
         "level 2 applies since +15 min: Marta López should be engaged; next at +30 min: Sam Okafor"
     )
     assert answers[31]["next_at"] == "2026-11-27T10:30:00Z"

@@ -77,5 +77,8 @@ class EscalationStatusReply(Reply):
     next_in_minutes: int | None = None
     culprit: CulpritView | None = None
     vendors: list[VendorEngagementView] = []
+    next_update_due: datetime | None = None
+    """For an incident: when its next status update is owed, by its severity's cadence."""
+    update_overdue_minutes: int | None = None
     recommendation: str
     freshness: Freshness

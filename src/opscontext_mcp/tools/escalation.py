@@ -12,6 +12,7 @@ from mcp.types import CallToolResult
 from opscontext_mcp.analysis.alerts import alert_groups
 from opscontext_mcp.analysis.common import freshness
 from opscontext_mcp.analysis.escalation import EscalationState, escalation_state
+from opscontext_mcp.analysis.incident import cadence
 from opscontext_mcp.protocols import Capability
 from opscontext_mcp.replies.incident import EscalationStatusReply
 from opscontext_mcp.runtime import Runtime
@@ -37,6 +38,7 @@ def register(server: MCPServer, runtime: Runtime) -> None:
         snapshot = await current_snapshot(runtime)
         now = runtime.clock.now()
         resolved = False
+        due = None
         if incident is not None:
             store = runtime.store
             try:
@@ -46,6 +48,7 @@ def register(server: MCPServer, runtime: Runtime) -> None:
             entries = [service_argument(snapshot, name) for name in record.incident.services]
             start = record.incident.declared_at
             resolved = record.incident.resolved_at is not None
+            due = cadence(record, runtime.config.incidents.update_cadence_minutes, now)
             now = record.incident.resolved_at or now
         else:
             entries = [service_argument(snapshot, service or "")]
@@ -69,7 +72,10 @@ def register(server: MCPServer, runtime: Runtime) -> None:
                 next_in_minutes=int((state.next_at - now).total_seconds() // 60) if state.next_at else None,
                 culprit=state.culprit,
                 vendors=state.vendors,
-                recommendation=recommendation(state, minutes, resolved),
+                next_update_due=due.due if due else None,
+                update_overdue_minutes=int(due.overdue_by.total_seconds() // 60) if due and due.overdue_by else None,
+                recommendation=recommendation(state, minutes, resolved)
+                + (f"; the status update due {due.due:%H:%M} is overdue" if due and due.overdue_by and due.due else ""),
                 freshness=freshness(snapshot, now, Capability.ONCALL, Capability.ALERTS, Capability.CATALOG),
             )
         )
