@@ -201,7 +201,9 @@ async def write_once(
             f"{where}: the connection failed ({type(exc).__name__}); it may have been applied"
         ) from None
     if response.status_code >= 400:
-        raise UpstreamError(http.scrub(f"{where}: {_explain(response)}"), response.status_code)
+        # A gateway's 5xx may come after the upstream applied the write; a 4xx is a refusal.
+        maybe = "; it may have been applied" if response.status_code >= 500 else ""
+        raise UpstreamError(http.scrub(f"{where}: {_explain(response)}{maybe}"), response.status_code)
     return _decoded(response, where), response
 
 

@@ -119,8 +119,8 @@ def register_prompts(server: MCPServer, runtime: Runtime) -> None:
 
 
 async def _record(runtime: Runtime, incident: str) -> IncidentRecord:
-    store = runtime.store
     try:
+        store = runtime.store
         return await store.run(store.record, incident)
     except UnknownIncident as exc:  # a prompt's argument the client can correct: said as such
         raise MCPError(INVALID_PARAMS, str(exc)) from None

@@ -52,8 +52,8 @@ def register_resources(server: MCPServer, runtime: Runtime) -> None:
         description="An incident's single status doc: summary, roles, status, next update due, updates, timeline",
     )
     async def incident_resource(id: str) -> str:
-        store = runtime.store
         try:
+            store = runtime.store
             record = await store.run(store.record, id)
         except UnknownIncident as exc:
             raise ResourceNotFoundError(str(exc)) from None

@@ -15,7 +15,7 @@ from opscontext_mcp.clock import Clock
 from opscontext_mcp.config import AppConfig
 from opscontext_mcp.protocols import Connector
 from opscontext_mcp.snapshot import Snapshot
-from opscontext_mcp.store import IncidentStore
+from opscontext_mcp.store import IncidentStore, UnknownIncident, exists
 
 logger = logging.getLogger(__name__)
 
@@ -37,9 +37,13 @@ class Runtime:
 
     @property
     def store(self) -> IncidentStore:
-        """The incident store, opened on first use (a read-only server never creates its file)."""
+        """The incident store, opened on first use. With writes disabled a SQLite store that does not exist is
+        not created (nor migrated): reading about incidents then says there are none."""
         if self._store is None:
-            self._store = IncidentStore(self.config.store.url, base_dir=self.config.base_dir)
+            url, base = self.config.store.url, self.config.base_dir
+            if not self.config.writes.enabled and not exists(url, base):
+                raise UnknownIncident("no incident store: writes are disabled here and no store exists yet")
+            self._store = IncidentStore(url, base_dir=base)
         return self._store
 
     @asynccontextmanager

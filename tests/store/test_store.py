@@ -67,7 +67,9 @@ def test_roles_updates_and_the_timeline_keep_one_row_per_key_and_say_what_change
     record = store.record(incident.id)
     assert record.roles["incident_commander"].person == "priya.raman"
     assert [(e.kind, e.what) for e in record.events] == [
+        ("role", "incident commander: diego.alvarez"),
         ("action", "paged payments"),
+        ("role", "incident commander: priya.raman"),
         ("update", "status: investigating → identified"),
         ("update", "status: identified → resolved"),
     ]
@@ -124,7 +126,7 @@ def test_the_schema_is_versioned_and_the_migrations_build_exactly_the_tables_the
     with store.engine.connect() as connection:
         version = connection.execute(sqlalchemy.text("SELECT version_num FROM alembic_version")).scalar_one()
         differences = compare_metadata(MigrationContext.configure(connection), metadata)
-    assert version == "0002"
+    assert version == "0003"
     assert differences == []
 
 
@@ -156,4 +158,64 @@ def test_a_store_at_an_older_schema_is_migrated_keeping_its_incidents(store: Inc
     incident = store.record("INC-1").incident
     assert (incident.title, incident.itsm_ref) == ("Old", None)
     with store.engine.connect() as connection:
-        assert connection.execute(sqlalchemy.text("SELECT version_num FROM alembic_version")).scalar_one() == "0002"
+        assert connection.execute(sqlalchemy.text("SELECT version_num FROM alembic_version")).scalar_one() == "0003"
+
+
+def test_concurrent_declares_with_one_key_are_one_incident_and_only_one_of_them_says_it_declared_it(
+    store: IncidentStore,
+) -> None:
+    results: list[tuple[str, bool]] = []
+    lock = threading.Lock()
+
+    def declare() -> None:
+        incident, created = store.declare("same-key", "Checkout failing", "SEV1", ["checkout"], T0)
+        with lock:
+            results.append((incident.id, created))
+
+    store.migrate()
+    threads = [threading.Thread(target=declare) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [("INC-1", False), ("INC-1", False), ("INC-1", False), ("INC-1", True)]
+    assert store.declare("next-key", "Other", "SEV3", ["search"], T0)[0].id == "INC-2"  # no number burnt
+
+
+def test_a_key_reused_on_another_incident_or_by_another_tool_is_its_own_write(store: IncidentStore) -> None:
+    first, _ = store.declare("a", "One", "SEV2", ["checkout"], T0)
+    second, _ = store.declare("b", "Two", "SEV2", ["search"], T0)
+    store.log_event("k", first.id, T0, "me", "note", "on the first")
+    _, stored = store.log_event("k", second.id, T0, "me", "note", "on the second")
+    store.assign("k:incident_commander", second.id, "incident_commander", "diego", T0)
+    _, updated = store.update("k", second.id, T0, status="identified")
+    assert stored and updated
+    assert [e.what for e in store.record(second.id).events] == [
+        "on the second",
+        "incident commander: diego",
+        "status: investigating → identified",
+    ]
+    assert store.record(second.id).roles["incident_commander"].person == "diego"
+
+
+def test_a_reopened_incident_is_open_again(store: IncidentStore) -> None:
+    incident, _ = store.declare("d", "Checkout failing", "SEV1", ["checkout"], T0)
+    store.update("u1", incident.id, T0 + timedelta(minutes=30), status="resolved")
+    reopened, _ = store.update("u2", incident.id, T0 + timedelta(minutes=40), status="investigating")
+    assert reopened.resolved_at is None and [i.id for i in store.open_incidents()] == [incident.id]
+
+
+def test_times_come_back_in_utc_whatever_the_database_sessions_time_zone(tmp_path: Path) -> None:
+    schema = f"opscontext_tz_{uuid.uuid4().hex[:12]}"
+    admin = sqlalchemy.create_engine(POSTGRES)
+    with admin.begin() as connection:
+        connection.execute(sqlalchemy.text(f'CREATE SCHEMA "{schema}"'))
+    store = IncidentStore(f"{POSTGRES}?options=-csearch_path%3D{schema}%20-ctimezone%3DAmerica/New_York")
+    try:
+        incident, _ = store.declare("d", "Checkout failing", "SEV1", ["checkout"], T0)
+        assert store.record(incident.id).incident.declared_at.isoformat() == "2026-11-27T09:45:00+00:00"
+    finally:
+        store.close()
+        with admin.begin() as connection:
+            connection.execute(sqlalchemy.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from mcp import Client
+from mcp.shared.exceptions import MCPError
 
 from opscontext_mcp.clock import Clock
 from opscontext_mcp.config import parse_config
@@ -79,9 +80,35 @@ async def test_for_a_service_the_clock_starts_with_its_alert_group_or_when_told(
     assert told["elapsed_minutes"] == 40 and told["current_level"] == 3
 
 
-async def test_asking_about_nothing_or_both_or_an_unknown_incident_is_a_readable_error(demo_server) -> None:  # type: ignore[no-untyped-def]
+async def test_asking_about_nothing_or_both_is_a_readable_error(demo_server) -> None:  # type: ignore[no-untyped-def]
     async with Client(demo_server) as client:
         neither = await call_error(client, "escalation_status")
         both = await call_error(client, "escalation_status", incident="INC-1", service="checkout")
     assert neither.endswith("give exactly one of incident (e.g. INC-7) or service")
     assert both.endswith("give exactly one of incident (e.g. INC-7) or service")
+
+
+async def test_with_writes_disabled_reading_an_incident_creates_no_store_and_says_there_is_none(tmp_path: Path) -> None:
+    raw = {
+        "now": "2026-11-27T10:00:00Z",
+        "connectors": [{"name": "acme-shop", "type": "files", "path": str(EXAMPLES / "acme-shop")}],
+        "store": {"url": "sqlite:///incidents.db"},
+    }
+    async with Client(build_server(parse_config(raw, base_dir=tmp_path))) as client:
+        message = await call_error(client, "escalation_status", incident="INC-1")
+        with pytest.raises(MCPError, match="no incident store: writes are disabled here and no store exists yet"):
+            await client.read_resource("incident://INC-1")
+    assert message.endswith("no incident store: writes are disabled here and no store exists yet")
+    assert not (tmp_path / "incidents.db").exists()
+
+
+async def test_an_unknown_incident_is_named_in_the_error(tmp_path: Path) -> None:
+    raw = {
+        "now": "2026-11-27T10:00:00Z",
+        "connectors": [{"name": "acme-shop", "type": "files", "path": str(EXAMPLES / "acme-shop")}],
+        "writes": {"enabled": True},
+        "store": {"url": "sqlite:///incidents.db"},
+    }
+    async with Client(build_server(parse_config(raw, base_dir=tmp_path))) as client:
+        message = await call_error(client, "escalation_status", incident="INC-404")
+    assert message.endswith("no incident 'INC-404' in the store")

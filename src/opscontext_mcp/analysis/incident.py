@@ -7,6 +7,7 @@ scribe's timeline. Rendered as Markdown for `incident://{id}` and for the channe
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -63,7 +64,7 @@ def status_doc(record: IncidentRecord, minutes: Mapping[str, int], now: datetime
     if when.due is None:
         lines.append("none due" + (" (resolved)" if incident.resolved_at else f" (no cadence for {incident.severity})"))
     elif when.overdue_by is not None:
-        late = int(when.overdue_by.total_seconds() // 60)
+        late = math.ceil(when.overdue_by / timedelta(minutes=1))
         lines.append(
             f"**OVERDUE** by {late} min: due {_clock(when.due)} (every {_minutes(when.every)} for {incident.severity})"
         )

@@ -12,6 +12,7 @@ Calls are blocking; the async API runs them in worker threads.
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 from collections.abc import Iterator, Sequence
@@ -24,11 +25,14 @@ from typing import Any
 import anyio.to_thread
 from alembic import command
 from alembic.config import Config
+from alembic.util.exc import CommandError
 from sqlalchemy import Connection, Engine, create_engine, event, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
 from opscontext_mcp.store.schema import counters, events, incidents, roles, updates
+
+logger = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 ROLES = ("incident_commander", "technical_lead", "comms_lead", "scribe")
@@ -39,6 +43,12 @@ _MIGRATION_LOCK = 7_460_301
 
 class UnknownIncident(LookupError):
     pass
+
+
+def exists(url: str, base_dir: Path | None = None) -> bool:
+    """Whether the store is there to read without creating it: a SQLite file that exists, or a server."""
+    parsed = make_url(_resolved(url, base_dir))
+    return parsed.get_backend_name() != "sqlite" or bool(parsed.database and Path(parsed.database).exists())
 
 
 @dataclass(frozen=True)
@@ -104,13 +114,20 @@ class IncidentStore:
         with self._lock:
             if self._migrated:
                 return
-            with self.engine.begin() as connection:
+            with self.engine.connect() as connection, connection.execution_options(opscontext_writes=True).begin():
                 if connection.dialect.name == "postgresql":
                     connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK})
                 config = Config(stdout=sys.stderr)  # on stdio, stdout is the protocol
                 config.set_main_option("script_location", str(MIGRATIONS))
                 config.attributes["connection"] = connection
-                command.upgrade(config, "head")
+                try:
+                    command.upgrade(config, "head")
+                except CommandError as exc:
+                    if "Can't locate revision" not in str(exc):
+                        raise
+                    # A newer replica migrated past this code's head during a rolling deploy: the schema
+                    # only grew, so this version's statements still work on it.
+                    logger.warning("incident store schema is newer than this version knows (%s); using it as is", exc)
             self._migrated = True
 
     def close(self) -> None:
@@ -119,8 +136,10 @@ class IncidentStore:
     @contextmanager
     def _writing(self) -> Iterator[Connection]:
         self.migrate()
-        with self.engine.begin() as connection:
-            yield connection
+        with self.engine.connect() as connection:
+            connection.execution_options(opscontext_writes=True)
+            with connection.begin():
+                yield connection
 
     def declare(
         self,
@@ -135,6 +154,9 @@ class IncidentStore:
     ) -> tuple[IncidentRow, bool]:
         """The incident declared under `key`, and whether this call declared it (False: a retry)."""
         with self._writing() as connection:
+            # The counter's row lock first: a concurrent declare with the same key waits here, then finds the
+            # incident the first one committed, instead of both missing it and both taking a number.
+            self._lock_counter(connection)
             found = connection.execute(select(incidents).where(incidents.c.idempotency_key == key)).first()
             created = found is None
             if found is None:
@@ -178,10 +200,14 @@ class IncidentStore:
                 if value is not None and value != getattr(current, name):
                     changes[name] = value
             said = "; ".join(f"{name}: {getattr(current, name) or '-'} → {value}" for name, value in changes.items())
-            logged = self._event_once(connection, key, incident_id, at, "system", "update", said or "no change")
+            logged = self._event_once(
+                connection, f"update:{key}", incident_id, at, "system", "update", said or "no change"
+            )
             if logged and changes:
                 if changes.get("status") == "resolved":
                     changes["resolved_at"] = _utc(at)
+                elif "status" in changes:
+                    changes["resolved_at"] = None  # reopened: open again everywhere
                 changes["updated_at"] = _utc(at)
                 connection.execute(update(incidents).where(incidents.c.id == incident_id).values(**changes))
             return _incident(self._row(connection, incident_id)), logged
@@ -191,9 +217,13 @@ class IncidentStore:
             raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
         with self._writing() as connection:
             self._row(connection, incident_id)
+            key = f"role:{key}"
             row = {"incident_id": incident_id, "role": role, "person": person, "assigned_at": _utc(at)}
-            connection.execute(_insert_once(connection, roles, {**row, "idempotency_key": key}))
-            found = connection.execute(select(roles).where(roles.c.idempotency_key == key)).one()
+            if _per_incident(connection, roles, {**row, "idempotency_key": key}):  # on the timeline too
+                self._event_once(
+                    connection, key, incident_id, at, "system", "role", f"{role.replace('_', ' ')}: {person}"
+                )
+            found = connection.execute(_keyed(roles, incident_id, key)).one()
             return RoleRow(found.role, found.person, _aware(found.assigned_at))
 
     def log_event(
@@ -202,8 +232,8 @@ class IncidentStore:
         """The event stored under `key`, and whether this call stored it (False: a retry)."""
         with self._writing() as connection:
             self._row(connection, incident_id)
-            stored = self._event_once(connection, key, incident_id, at, who, kind, what)
-            found = connection.execute(select(events).where(events.c.idempotency_key == key)).one()
+            stored = self._event_once(connection, f"event:{key}", incident_id, at, who, kind, what)
+            found = connection.execute(_keyed(events, incident_id, f"event:{key}")).one()
             return EventRow(found.id, _aware(found.at), found.who, found.kind, found.what), stored
 
     def add_update(
@@ -220,8 +250,8 @@ class IncidentStore:
                 "posted_to": posted_to,
                 "idempotency_key": key,
             }
-            stored = _inserted(connection, _insert_once(connection, updates, row))
-            found = connection.execute(select(updates).where(updates.c.idempotency_key == key)).one()
+            stored = _per_incident(connection, updates, row)
+            found = connection.execute(_keyed(updates, incident_id, key)).one()
             return UpdateRow(found.id, _aware(found.at), found.status, found.text, found.posted_to), stored
 
     def record(self, incident_id: str) -> IncidentRecord:
@@ -274,19 +304,30 @@ class IncidentStore:
             "what": what,
             "idempotency_key": key,
         }
-        return _inserted(connection, _insert_once(connection, events, row))
+        return _per_incident(connection, events, row)
+
+    def _lock_counter(self, connection: Connection) -> None:
+        """Hold the incident counter's row until the transaction ends (SQLite's write lock already does)."""
+        connection.execute(_insert_once(connection, counters, {"name": "incident", "value": 0}, key="name"))
+        if connection.dialect.name == "postgresql":
+            connection.execute(select(counters.c.value).where(counters.c.name == "incident").with_for_update())
 
     def _next_number(self, connection: Connection) -> int:
-        """Taken inside the declaring transaction: the row lock (or SQLite's write lock) orders concurrent ones."""
-        connection.execute(_insert_once(connection, counters, {"name": "incident", "value": 0}, key="name"))
+        """Taken inside the declaring transaction, under the counter's lock."""
         connection.execute(update(counters).where(counters.c.name == "incident").values(value=counters.c.value + 1))
         return int(connection.execute(select(counters.c.value).where(counters.c.name == "incident")).scalar_one())
 
 
-def _inserted(connection: Connection, statement: Any) -> bool:
-    """Whether the insert stored its row (False: the key was there already). RETURNING says so on both
-    databases, where a driver's rowcount may not."""
-    return connection.execute(statement.returning(statement.table.c.idempotency_key)).first() is not None
+def _per_incident(connection: Connection, table: Any, row: dict[str, Any]) -> bool:
+    """Insert `row` unless its incident already has a row under its key; whether this call stored it."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    target = ["incident_id", "idempotency_key"]
+    statement = dialect.insert(table).values(**row).on_conflict_do_nothing(index_elements=target)
+    return connection.execute(statement.returning(table.c.id)).first() is not None
+
+
+def _keyed(table: Any, incident_id: str, key: str) -> Any:
+    return select(table).where(table.c.incident_id == incident_id, table.c.idempotency_key == key)
 
 
 def _insert_once(connection: Connection, table: Any, row: dict[str, Any], key: str = "idempotency_key") -> Any:
@@ -309,6 +350,10 @@ def _resolved(url: str, base_dir: Path | None) -> str:
 def _engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
+        if not parsed.database or parsed.database == ":memory:":
+            raise ValueError(
+                "store.url: expected a SQLite file (sqlite:///incidents.db); an in-memory store loses its incidents"
+            )
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
@@ -322,8 +367,10 @@ def _engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _write_lock_first(connection: Connection) -> None:
-            # BEGIN IMMEDIATE: a writer takes the lock before reading, so two writers never deadlock upgrading.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # A writer takes the write lock before it reads (BEGIN IMMEDIATE), so two writers never deadlock
+            # upgrading a read lock; readers begin deferred and, in WAL mode, never wait for a writer.
+            writes = connection.get_execution_options().get("opscontext_writes", False)
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
         return engine
     if parsed.get_backend_name() == "postgresql":
@@ -356,5 +403,5 @@ def _utc(moment: datetime) -> datetime:
 
 
 def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything stored is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    """In UTC: SQLite hands back naive datetimes (stored as UTC), PostgreSQL the session's time zone."""
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -7,7 +7,7 @@ Times are stored as timezone-aware UTC.
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, ForeignKey, Integer, MetaData, String, Table, Text
+from sqlalchemy import Column, DateTime, ForeignKey, Integer, MetaData, String, Table, Text, UniqueConstraint
 
 metadata = MetaData(
     naming_convention={
@@ -44,7 +44,8 @@ def _per_incident(name: str, *columns: Column[object]) -> Table:
         Column("id", Integer, primary_key=True, autoincrement=True),
         Column("incident_id", String(32), ForeignKey("incidents.id"), nullable=False, index=True),
         *columns,
-        Column("idempotency_key", String(200), nullable=False, unique=True),
+        Column("idempotency_key", String(200), nullable=False),
+        UniqueConstraint("incident_id", "idempotency_key"),  # a key means one write to one incident
     )
 
 

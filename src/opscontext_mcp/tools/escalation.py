@@ -40,21 +40,27 @@ def register(server: MCPServer, runtime: Runtime) -> None:
         resolved = False
         due = None
         if incident is not None:
-            store = runtime.store
             try:
+                store = runtime.store
                 record = await store.run(store.record, incident)
             except UnknownIncident as exc:
                 raise ToolError(str(exc)) from None
-            entries = [service_argument(snapshot, name) for name in record.incident.services]
+            resolved_ids = [snapshot.resolve(name).id for name in record.incident.services]
+            entries = [snapshot.services[i] for i in resolved_ids if i is not None]
+            lost = [n for n, i in zip(record.incident.services, resolved_ids, strict=True) if i is None]
             start = record.incident.declared_at
             resolved = record.incident.resolved_at is not None
             due = cadence(record, runtime.config.incidents.update_cadence_minutes, now)
             now = record.incident.resolved_at or now
         else:
+            lost = []
             entries = [service_argument(snapshot, service or "")]
             start = _alerting_since(snapshot, entries[0].id, min(now, runtime.cache.clock.now())) or now
         if started_at:
             start = time_argument(started_at, now, "started_at")
+        status = freshness(snapshot, now, Capability.ONCALL, Capability.ALERTS, Capability.CATALOG)
+        if lost:  # the catalog no longer knows a service the incident was declared on: answer for the rest
+            status.warnings.append(f"services no source knows now, left out: {', '.join(lost)}")
         state = escalation_state(snapshot, entries, start, now, resolved, alerts_as_of=runtime.cache.clock.now())
         minutes = int(state.elapsed.total_seconds() // 60)
         return reply(
@@ -76,7 +82,7 @@ def register(server: MCPServer, runtime: Runtime) -> None:
                 update_overdue_minutes=int(due.overdue_by.total_seconds() // 60) if due and due.overdue_by else None,
                 recommendation=recommendation(state, minutes, resolved)
                 + (f"; the status update due {due.due:%H:%M} is overdue" if due and due.overdue_by and due.due else ""),
-                freshness=freshness(snapshot, now, Capability.ONCALL, Capability.ALERTS, Capability.CATALOG),
+                freshness=status,
             )
         )
 

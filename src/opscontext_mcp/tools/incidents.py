@@ -7,9 +7,10 @@ through can simply ask again.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import MCPServer
@@ -32,7 +33,7 @@ CREATES = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempote
 """Writes add or change records, never delete; a retried key changes nothing; they may post to a channel."""
 RECORDS = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 
-Key = Annotated[str, arg(min_length=1, max_length=200, description="Unique per write; reuse it to retry safely")]
+Key = Annotated[str, arg(min_length=1, max_length=150, description="Unique per write; reuse it to retry safely")]
 Incident = Annotated[str, arg(min_length=1, max_length=32, description="e.g. INC-7")]
 EventKind = Literal["note", "action", "decision", "finding", "communication"]
 
@@ -67,7 +68,7 @@ def register(server: MCPServer, runtime: Runtime) -> None:
                 store.assign, f"{key}:incident_commander", incident.id, "incident_commander", incident_commander, now
             )
         record = await store.run(store.record, incident.id)
-        posted, note = (None, None)
+        posted, note = (None, _retried(runtime.config.writes.notify))
         if created:
             text = f"Declared {incident.id} ({severity}): {title}. Services: {', '.join(ids)}. Status doc: incident://{incident.id}"
             posted, note = await _post(runtime, text, incident.id)
@@ -104,7 +105,7 @@ def register(server: MCPServer, runtime: Runtime) -> None:
             record = await store.run(store.record, incident)
         return reply(WriteReply(incident=_view(runtime, record, now), stored=changed))
 
-    @server.tool(annotations=RECORDS)
+    @server.tool(annotations=CREATES)
     async def log_event(
         key: Key,
         incident: Incident,
@@ -120,9 +121,10 @@ def register(server: MCPServer, runtime: Runtime) -> None:
         with known_incident():
             _, stored = await store.run(store.log_event, key, incident, moment, who, kind, what)
             record = await store.run(store.record, incident)
-        mirrored, note = (
-            await _mirror(runtime, record, f"[{kind}] {moment:%H:%M} {who}: {what}") if stored else (None, None)
-        )
+        if stored:
+            mirrored, note = await _mirror(runtime, record, f"[{kind}] {moment:%H:%M} {who}: {what}")
+        else:
+            mirrored, note = None, _retried(runtime.config.writes.itsm if record.incident.itsm_ref else None)
         return reply(WriteReply(incident=_view(runtime, record, now), stored=stored, mirrored=mirrored, note=note))
 
     @server.tool(annotations=CREATES)
@@ -139,7 +141,7 @@ def register(server: MCPServer, runtime: Runtime) -> None:
             _, stored = await store.run(store.add_update, key, incident, now, current.status, text, _channel(runtime))
             record = await store.run(store.record, incident)
         posted = mirrored = None
-        notes: list[str] = []
+        notes = [n for n in (_retried(runtime.config.writes.notify),) if n and not stored]
         if stored:
             message = f"{incident} [{current.severity}, {current.status}] {text}"
             posted, said = await _post(runtime, message, incident)
@@ -180,7 +182,7 @@ def _view(runtime: Runtime, record: IncidentRecord, now: datetime) -> IncidentVi
         roles={role: holder.person for role, holder in record.roles.items()},
         itsm_incident=incident.itsm_ref,
         next_update_due=when.due,
-        update_overdue_minutes=int(when.overdue_by.total_seconds() // 60) if when.overdue_by else None,
+        update_overdue_minutes=math.ceil(when.overdue_by / timedelta(minutes=1)) if when.overdue_by else None,
         events=len(record.events),
         updates=len(record.updates),
     )
@@ -212,6 +214,13 @@ async def _post(runtime: Runtime, text: str, incident_id: str) -> tuple[bool | N
     except Exception as exc:  # the incident is stored whatever the channel does
         return False, redact(f"{name}: {type(exc).__name__}: {exc}")[:500]
     return delivery.ok, delivery.error
+
+
+def _retried(connector: str | None) -> str | None:
+    """What a retried key's answer says about the post or note the first call made."""
+    if connector is None:
+        return None
+    return f"a retry: whatever the first call sent to {connector} is not sent again"
 
 
 async def _mirror(runtime: Runtime, record: IncidentRecord, text: str) -> tuple[bool | None, str | None]:

@@ -28,7 +28,13 @@ async def test_a_note_is_posted_once_as_the_configured_user_with_the_token() -> 
 
 
 @pytest.mark.parametrize(
-    ("answer", "maybe"), [(httpx.Response(503), False), (httpx.ReadTimeout("slow"), True)], ids=["503", "timeout"]
+    ("answer", "maybe"),
+    [
+        (httpx.Response(503), True),
+        (httpx.ReadTimeout("slow"), True),
+        (httpx.Response(400, json={"error": {"message": "Invalid token pd-s3cret"}}), False),
+    ],
+    ids=["503", "timeout", "400"],
 )
 async def test_a_failed_note_is_not_retried_and_says_whether_it_may_have_been_written(
     answer: httpx.Response | Exception, maybe: bool

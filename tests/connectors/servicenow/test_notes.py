@@ -52,7 +52,9 @@ async def test_a_reference_that_is_neither_a_sys_id_nor_a_number_is_refused_with
 async def test_a_refused_work_note_is_not_retried() -> None:
     routes = router()
     route = routes.patch(f"{TABLE}/incident/{SYS_ID}").mock(
-        return_value=httpx.Response(403, json={"error": {"message": "Operation against file 'incident' was aborted"}})
+        return_value=httpx.Response(
+            403, json={"error": {"message": "Operation against file 'incident' was aborted for s3cret-pw"}}
+        )
     )
     servicenow, waits = connector(routes)
 
