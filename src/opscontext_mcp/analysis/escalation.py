@@ -135,6 +135,9 @@ def _engagement(
             f"the culprit {culprit.service if culprit else '?'} fails on its calls into "
             f"{', '.join(sorted(implicated))}, which {vendor.name} runs"
         )
+    elif culprit is None:
+        holds = False
+        reasons.append("no culprit known: no alert group on these services (is the alert source down?)")
     else:
         holds = False
         reasons.append(
