@@ -16,7 +16,13 @@ FOUNDATION_TOOLS = {
     "blast_radius",
     "matching_runbook",
 }
-READ_TOOLS = FOUNDATION_TOOLS | {"active_alerts", "slo_status", "impact_summary", "escalation_status"}
+READ_TOOLS = FOUNDATION_TOOLS | {
+    "active_alerts",
+    "slo_status",
+    "impact_summary",
+    "escalation_status",
+    "documentation_gaps",
+}
 
 
 async def test_tools_list_is_small_read_only_and_typed(demo_server) -> None:  # type: ignore[no-untyped-def]

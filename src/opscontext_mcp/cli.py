@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import logging
 import os
 import sys
 import time
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
+from pathlib import Path
 
 import anyio
 
 from opscontext_mcp import __version__
+from opscontext_mcp.analysis.gaps import SEVERITIES, Finding, documentation_gaps
 from opscontext_mcp.cache import SnapshotCache, redact
 from opscontext_mcp.clock import Clock
 from opscontext_mcp.config import AppConfig, ConfigError, load_config
+from opscontext_mcp.graphs import GraphvizMissing, as_json, dependency_map, dot, mermaid, svg
 from opscontext_mcp.protocols import Connector, Health
 from opscontext_mcp.registry import build_connectors
 from opscontext_mcp.server import build_runtime, build_server
+from opscontext_mcp.snapshot import Snapshot
 from opscontext_mcp.transports import TOKEN_ENV_VAR, UnsafeBinding, http_app, serve_http
 
 SHOWN_PROBLEMS = 30
@@ -38,6 +44,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = load_config(args.config)
         if args.command == "check":
             return anyio.run(check, config)
+        if args.command == "export-graph":
+            return anyio.run(export_graph, config, args)
+        if args.command == "audit":
+            return anyio.run(audit, config, args)
         return serve(config, args)
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
@@ -66,6 +76,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     check_cmd = commands.add_parser("check", help="validate the config and probe every connector")
     check_cmd.add_argument("--config", help="config file (default: $OPSCONTEXT_CONFIG, else the bundled demo)")
+    graph_cmd = commands.add_parser("export-graph", help="write the dependency map (mermaid, dot, json or svg)")
+    graph_cmd.add_argument("--config", help="config file (default: $OPSCONTEXT_CONFIG, else the bundled demo)")
+    graph_cmd.add_argument("--format", choices=("mermaid", "dot", "json", "svg"), default="mermaid")
+    graph_cmd.add_argument("--service", help="only this service's neighbourhood")
+    graph_cmd.add_argument("--depth", type=int, default=1, help="hops around --service (default 1)")
+    graph_cmd.add_argument("--output", help="file to write (default: standard output)")
+    audit_cmd = commands.add_parser("audit", help="report documentation gaps; for CI, fail at a severity")
+    audit_cmd.add_argument("--config", help="config file (default: $OPSCONTEXT_CONFIG, else the bundled demo)")
+    audit_cmd.add_argument("--format", choices=("md", "json"), default="md")
+    audit_cmd.add_argument("--fail-on", choices=SEVERITIES, help="exit 1 when a gap at or above this severity is found")
     return parser
 
 
@@ -162,3 +182,66 @@ def _print_table(rows: list[tuple[str, ...]]) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1])
+
+
+async def _snapshot(config: AppConfig) -> Snapshot:
+    connectors = build_connectors(config)
+    try:
+        return await SnapshotCache.for_config(connectors, config, Clock(config.now)).refresh()
+    finally:
+        for connector in connectors:
+            await connector.aclose()
+
+
+async def export_graph(config: AppConfig, args: argparse.Namespace) -> int:
+    snapshot = await _snapshot(config)
+    service = None
+    if args.service:
+        resolved = snapshot.resolve(args.service)
+        if resolved.id is None:
+            print(f"opscontext-mcp: unknown service {args.service!r}; find_service lists names", file=sys.stderr)
+            return 2
+        service = resolved.id
+    drawn = dependency_map(snapshot, Clock(config.now).now(), service, args.depth)
+    try:
+        text = {"mermaid": mermaid, "dot": dot, "json": as_json}.get(args.format, dot)(snapshot, drawn)
+        data = svg(text) if args.format == "svg" else text.encode()
+    except GraphvizMissing as exc:
+        print(f"opscontext-mcp: {exc}", file=sys.stderr)
+        return 2
+    if args.output:
+        Path(args.output).write_bytes(data)
+    else:
+        sys.stdout.buffer.write(data)
+    return 0
+
+
+async def audit(config: AppConfig, args: argparse.Namespace) -> int:
+    snapshot = await _snapshot(config)
+    now = Clock(config.now).now()
+    gaps = documentation_gaps(snapshot, now, timedelta(days=config.docs.max_age_days))
+    if args.format == "json":
+        print(json.dumps([dataclasses.asdict(g) for g in gaps], indent=2))
+    else:
+        print(audit_markdown(gaps, now))
+    if args.fail_on is None:
+        return 0
+    floor = SEVERITIES.index(args.fail_on)
+    return 1 if any(SEVERITIES.index(g.severity) >= floor for g in gaps) else 0
+
+
+def audit_markdown(gaps: Sequence[Finding], now: datetime) -> str:
+    lines = [f"# Documentation audit, {now:%Y-%m-%d %H:%M} UTC", ""]
+    if not gaps:
+        return "\n".join([*lines, "No gaps found."])
+    counts = ", ".join(f"{n} {s}" for s in reversed(SEVERITIES) if (n := sum(g.severity == s for g in gaps)))
+    lines += [
+        f"{len(gaps)} gaps: {counts}.",
+        "",
+        "| severity | kind | service | finding | evidence |",
+        "|---|---|---|---|---|",
+    ]
+    for gap in gaps:
+        evidence = "; ".join(gap.evidence).replace("|", "\\|")
+        lines.append(f"| {gap.severity} | {gap.kind} | {gap.service or '—'} | {gap.summary} | {evidence} |")
+    return "\n".join(lines)

@@ -74,6 +74,11 @@ class IncidentSettings(_Section):
         return cadence
 
 
+class DocsSettings(_Section):
+    max_age_days: int = Field(default=90, gt=0)
+    """A runbook not exercised for longer is stale; alerts seen within it need a runbook that answers them."""
+
+
 class StoreSettings(_Section):
     url: str = "sqlite:///opscontext.db"
 
@@ -87,6 +92,7 @@ class AppConfig(_Section):
     cache: CacheSettings = CacheSettings()
     writes: WritesSettings = WritesSettings()
     incidents: IncidentSettings = IncidentSettings()
+    docs: DocsSettings = DocsSettings()
     store: StoreSettings = StoreSettings()
     now: datetime | None = None
     """A fixed clock, for replaying a recorded incident."""

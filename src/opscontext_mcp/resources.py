@@ -1,4 +1,4 @@
-"""Resources: service://{+name}, runbook://{+id}, incident://{id}, opscontext://sources; completion of names."""
+"""Resources: service://, runbook://, incident://, docs://gaps, graph://dependencies[/{name}], opscontext://sources."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ from mcp.types import Completion, ResourceTemplateReference
 from opscontext_mcp.analysis.common import UnknownService, freshness, require_service
 from opscontext_mcp.analysis.context import service_context
 from opscontext_mcp.analysis.incident import status_doc
+from opscontext_mcp.graphs import dependency_map, mermaid
 from opscontext_mcp.model import Runbook
 from opscontext_mcp.protocols import Capability
 from opscontext_mcp.runtime import Runtime
 from opscontext_mcp.snapshot import Snapshot, runbook_key
 from opscontext_mcp.store import UnknownIncident
+from opscontext_mcp.tools.docs import gaps_reply
 
 LISTED_PROBLEMS = 500
 COMPLETIONS = 50
@@ -58,6 +60,39 @@ def register_resources(server: MCPServer, runtime: Runtime) -> None:
         except UnknownIncident as exc:
             raise ResourceNotFoundError(str(exc)) from None
         return status_doc(record, runtime.config.incidents.update_cadence_minutes, runtime.clock.now())
+
+    @server.resource(
+        "docs://gaps",
+        mime_type="application/json",
+        description="documentation_gaps for the whole estate, as JSON",
+    )
+    async def gaps_resource() -> str:
+        snapshot = await current(runtime)
+        return gaps_reply(runtime, snapshot, runtime.clock.now(), None, "info", 10_000).model_dump_json(
+            exclude_none=True
+        )
+
+    @server.resource(
+        "graph://dependencies",
+        mime_type="text/vnd.mermaid",
+        description="The dependency map as Mermaid: declared/observed edges styled apart, alerting services marked",
+    )
+    async def graph_resource() -> str:
+        snapshot = await current(runtime)
+        return mermaid(snapshot, dependency_map(snapshot, runtime.clock.now()))
+
+    @server.resource(
+        "graph://dependencies/{+name}",
+        mime_type="text/vnd.mermaid",
+        description="One service's neighbourhood (one hop both ways) as Mermaid",
+    )
+    async def service_graph_resource(name: str) -> str:
+        snapshot = await current(runtime)
+        try:
+            entry = require_service(snapshot, name)
+        except UnknownService as exc:
+            raise ResourceNotFoundError(str(exc)) from None
+        return mermaid(snapshot, dependency_map(snapshot, runtime.clock.now(), entry.id))
 
     @server.resource(
         "opscontext://sources",

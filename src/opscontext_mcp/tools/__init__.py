@@ -20,7 +20,7 @@ def reply(model: Reply) -> CallToolResult:
 
 
 def register_tools(server: MCPServer, runtime: Runtime) -> None:
-    from opscontext_mcp.tools import alerts, changes, escalation, runbooks, services, slo, topology
+    from opscontext_mcp.tools import alerts, changes, docs, escalation, runbooks, services, slo, topology
 
     services.register(server, runtime)
     changes.register(server, runtime)
@@ -29,6 +29,7 @@ def register_tools(server: MCPServer, runtime: Runtime) -> None:
     runbooks.register(server, runtime)
     slo.register(server, runtime)
     escalation.register(server, runtime)
+    docs.register(server, runtime)
     if runtime.config.writes.enabled:
         from opscontext_mcp.tools import incidents
 
