@@ -129,3 +129,15 @@ def test_export_graph_writes_the_demo_map_in_each_format(tmp_path: Path) -> None
     }
     ElementTree.fromstring((tmp_path / "map.svg").read_bytes())
     assert main(["export-graph", "--config", str(DEMO_CONFIG), "--service", "nope"]) == 2
+
+
+def test_the_readmes_map_shows_the_demo_as_export_graph_draws_it_now(tmp_path: Path) -> None:
+    target = tmp_path / "map.svg"
+    assert main(["export-graph", "--config", str(DEMO_CONFIG), "--format", "svg", "--output", str(target)]) == 0
+
+    def titles(svg_bytes: bytes) -> set[str | None]:
+        root = ElementTree.fromstring(svg_bytes)
+        return {element.text for element in root.iter("{http://www.w3.org/2000/svg}title")}
+
+    committed = (Path(__file__).parents[1] / "docs" / "dependency-map.svg").read_bytes()
+    assert titles(committed) == titles(target.read_bytes())  # regenerate with the README's command if not
