@@ -141,3 +141,87 @@ def test_the_readmes_map_shows_the_demo_as_export_graph_draws_it_now(tmp_path: P
 
     committed = (Path(__file__).parents[1] / "docs" / "dependency-map.svg").read_bytes()
     assert titles(committed) == titles(target.read_bytes())  # regenerate with the README's command if not
+
+
+def test_every_kind_of_gap_is_found_on_a_small_estate_with_its_weight() -> None:
+    from datetime import date, timedelta
+
+    from opscontext_mcp.analysis.gaps import documentation_gaps
+    from opscontext_mcp.model import Runbook
+
+    def runbook(name: str, services: tuple[str, ...], exercised: date | None, alerts: tuple[str, ...] = ()) -> Runbook:
+        return Runbook(
+            id=name,
+            title=name,
+            services=services,
+            alerts=alerts,
+            last_exercised=exercised,
+            provenance=prov("docs", name),
+        )
+
+    alerts = [
+        Alert(
+            name="EdgeCertExpiring", service="edge", starts_at=NOW - timedelta(days=200), provenance=prov("am", "a1")
+        ),
+        Alert(name="diskfull", service="edge", starts_at=NOW, provenance=prov("am", "a2")),  # api's runbook answers it
+    ]
+    ghost = [Alert(name="Down", service="ghost", starts_at=NOW, provenance=prov("am", f"g{i}")) for i in range(3)]
+    snapshot = build_snapshot(
+        SnapshotInputs(
+            built_at=NOW,
+            services=[
+                service("edge", tier=0),
+                service("api", tier=1, owner=None),
+                service("db", tier=3),
+                *(service(f"caller-{i}", tier=2) for i in range(10)),
+            ],
+            dependencies=[
+                *(declared(f"component:default/caller-{i}", "component:default/edge") for i in range(10)),
+                declared("component:default/edge", "component:default/api"),
+                observed("edge", "db"),
+                observed("api", "cdn"),
+            ],
+            runbooks=[
+                runbook("shared", ("db", "api"), date(2025, 1, 1), ("DiskFull",)),
+                runbook("never", ("edge",), None),
+                *(runbook(f"c{i}", (f"caller-{i}",), date(2026, 11, 1)) for i in range(10)),
+            ],
+            alerts=[*alerts, *ghost],
+        )
+    )
+    found = {(g.kind, g.service): g for g in documentation_gaps(snapshot, NOW, timedelta(days=90))}
+    assert set(found) == {
+        ("no_owner", "api"),
+        ("runbook_never_exercised", "edge"),
+        ("runbook_stale", "api"),  # shared by db (tier 3) and api (tier 1): charged to the more critical
+        ("alert_without_runbook", "edge"),  # still firing for 200 days; no runbook for edge or a neighbour answers it
+        ("declared_not_observed", "edge"),  # edge's observed calls go to db, never to api
+        ("observed_not_declared", "edge"),
+        ("missing_from_catalog", "cdn"),
+        ("missing_from_catalog", "ghost"),  # three alerts, one finding
+    }
+    assert found[("runbook_stale", "api")].services == ("db", "api")
+    assert found[("no_owner", "api")].severity == "critical"  # high, tier 1
+    assert found[("runbook_never_exercised", "edge")].severity == "critical"  # medium, tier 0, 10 dependents
+    assert found[("missing_from_catalog", "ghost")].evidence == ("3 alerts: am:g0, am:g1, am:g2",)
+
+
+def test_hostile_service_names_stay_inside_their_mermaid_label() -> None:
+    snapshot = build_snapshot(
+        SnapshotInputs(built_at=NOW, services=[service("x%%{init: {'theme':'dark'}}%%"), service("y#quot;")])
+    )
+    text = mermaid(snapshot, dependency_map(snapshot, NOW))
+    assert "%%{" not in text and "#35;quot;" in text
+    assert len([line for line in text.splitlines() if line.startswith("  n")]) == 2
+
+
+def test_a_graphviz_that_fails_is_a_one_line_error_with_exit_status_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake = tmp_path / "bin" / "dot"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\necho 'syntax error in line 1' >&2\nexit 3\n", encoding="utf-8")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}:/usr/bin:/bin")
+    assert main(["export-graph", "--config", str(DEMO_CONFIG), "--format", "svg"]) == 2
+    assert "dot failed (3): syntax error in line 1" in capsys.readouterr().err

@@ -10,7 +10,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import anyio
@@ -20,7 +20,7 @@ from opscontext_mcp.analysis.gaps import SEVERITIES, Finding, documentation_gaps
 from opscontext_mcp.cache import SnapshotCache, redact
 from opscontext_mcp.clock import Clock
 from opscontext_mcp.config import AppConfig, ConfigError, load_config
-from opscontext_mcp.graphs import GraphvizMissing, as_json, dependency_map, dot, mermaid, svg
+from opscontext_mcp.graphs import GraphvizFailed, as_json, dependency_map, dot, mermaid, svg
 from opscontext_mcp.protocols import Connector, Health
 from opscontext_mcp.registry import build_connectors
 from opscontext_mcp.server import build_runtime, build_server
@@ -44,10 +44,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = load_config(args.config)
         if args.command == "check":
             return anyio.run(check, config)
-        if args.command == "export-graph":
-            return anyio.run(export_graph, config, args)
-        if args.command == "audit":
-            return anyio.run(audit, config, args)
+        if args.command in ("export-graph", "audit"):
+            # Exit 1 is the audit's "gaps found": anything that breaks is 2, so CI can tell them apart.
+            try:
+                return anyio.run(export_graph if args.command == "export-graph" else audit, config, args)
+            except Exception as exc:
+                print(f"opscontext-mcp {args.command}: {type(exc).__name__}: {redact(str(exc))}", file=sys.stderr)
+                return 2
         return serve(config, args)
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
@@ -206,7 +209,7 @@ async def export_graph(config: AppConfig, args: argparse.Namespace) -> int:
     try:
         text = {"mermaid": mermaid, "dot": dot, "json": as_json}.get(args.format, dot)(snapshot, drawn)
         data = svg(text) if args.format == "svg" else text.encode()
-    except GraphvizMissing as exc:
+    except GraphvizFailed as exc:
         print(f"opscontext-mcp: {exc}", file=sys.stderr)
         return 2
     if args.output:
@@ -231,7 +234,7 @@ async def audit(config: AppConfig, args: argparse.Namespace) -> int:
 
 
 def audit_markdown(gaps: Sequence[Finding], now: datetime) -> str:
-    lines = [f"# Documentation audit, {now:%Y-%m-%d %H:%M} UTC", ""]
+    lines = [f"# Documentation audit, {now.astimezone(UTC):%Y-%m-%d %H:%M} UTC", ""]
     if not gaps:
         return "\n".join([*lines, "No gaps found."])
     counts = ", ".join(f"{n} {s}" for s in reversed(SEVERITIES) if (n := sum(g.severity == s for g in gaps)))
@@ -242,6 +245,11 @@ def audit_markdown(gaps: Sequence[Finding], now: datetime) -> str:
         "|---|---|---|---|---|",
     ]
     for gap in gaps:
-        evidence = "; ".join(gap.evidence).replace("|", "\\|")
-        lines.append(f"| {gap.severity} | {gap.kind} | {gap.service or '—'} | {gap.summary} | {evidence} |")
+        cells = (gap.severity, gap.kind, gap.service or "—", gap.summary, "; ".join(gap.evidence))
+        lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
     return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    """A Markdown table cell: a `|` or a line break in a name cannot end it."""
+    return " ".join(text.replace("|", "\\|").splitlines())

@@ -23,7 +23,11 @@ OBSERVED_ONLY = "#1f6feb"
 SVG_TIMEOUT_SECONDS = 60
 
 
-class GraphvizMissing(RuntimeError):
+class GraphvizFailed(RuntimeError):
+    """Graphviz could not draw the map; the message says why."""
+
+
+class GraphvizMissing(GraphvizFailed):
     pass
 
 
@@ -139,11 +143,14 @@ def svg(dot_text: str) -> bytes:
     binary = shutil.which("dot")
     if binary is None:
         raise GraphvizMissing("SVG needs Graphviz's dot on the PATH (Debian: apt-get install graphviz)")
-    done = subprocess.run(
-        [binary, "-Tsvg"], input=dot_text.encode(), capture_output=True, timeout=SVG_TIMEOUT_SECONDS, check=False
-    )
+    try:
+        done = subprocess.run(
+            [binary, "-Tsvg"], input=dot_text.encode(), capture_output=True, timeout=SVG_TIMEOUT_SECONDS, check=False
+        )
+    except subprocess.TimeoutExpired:
+        raise GraphvizFailed(f"dot did not finish within {SVG_TIMEOUT_SECONDS} s") from None
     if done.returncode != 0:
-        raise RuntimeError(f"dot failed ({done.returncode}): {done.stderr.decode(errors='replace')[:500]}")
+        raise GraphvizFailed(f"dot failed ({done.returncode}): {done.stderr.decode(errors='replace')[:500]}")
     return done.stdout
 
 
@@ -157,8 +164,11 @@ def _label(snapshot: Snapshot, name: str) -> list[str]:
 
 
 def _mermaid_text(text: str) -> str:
-    """Mermaid entity codes: a name cannot end the label or open markup."""
-    return text.replace("&", "#amp;").replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
+    """Mermaid entity codes (`#` first, as they start with it): a name cannot end the label, open markup,
+    start a comment or directive (`%%`), or break the line."""
+    for raw, code in (("#", "#35;"), ("&", "#amp;"), ('"', "#quot;"), ("<", "#lt;"), (">", "#gt;"), ("%", "#37;")):
+        text = text.replace(raw, code)
+    return " ".join(text.splitlines())
 
 
 def _dot_text(text: str) -> str:

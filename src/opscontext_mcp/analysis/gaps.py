@@ -13,8 +13,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from opscontext_mcp.analysis.alerts import is_active
 from opscontext_mcp.analysis.topology import walk
 from opscontext_mcp.model import EntityKind
+from opscontext_mcp.protocols import Capability
 from opscontext_mcp.snapshot import Edge, ServiceEntry, Snapshot
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
@@ -37,21 +39,21 @@ BASE = {
 class Finding:
     kind: str
     service: str | None
+    """The service it is charged to: the most critical of `services`."""
     severity: str
     summary: str
     evidence: tuple[str, ...]
     sources: tuple[str, ...]
+    services: tuple[str, ...] = ()
+    """Every service it concerns (a runbook shared by several)."""
 
 
 def documentation_gaps(snapshot: Snapshot, now: datetime, max_age: timedelta) -> list[Finding]:
     """Every gap, most severe first, then by kind and service."""
-    found = [
-        *_ownership(snapshot),
-        *_runbooks(snapshot, now, max_age),
-        *_unanswered_alerts(snapshot, now, max_age),
-        *_drift(snapshot),
-        *_uncatalogued(snapshot),
-    ]
+    found = [*_ownership(snapshot), *_drift(snapshot), *_uncatalogued(snapshot)]
+    if _sound(snapshot, Capability.RUNBOOKS):  # a failing runbook source: no runbook can be judged missing
+        found += _runbooks(snapshot, now, max_age)
+        found += _unanswered_alerts(snapshot, now, max_age)
     found.sort(key=lambda f: (-SEVERITIES.index(f.severity), f.kind, f.service or "", f.summary))
     return found
 
@@ -60,26 +62,48 @@ def severity(snapshot: Snapshot, kind: str, service: str | None) -> str:
     level = SEVERITIES.index(BASE[kind])
     entry = snapshot.services.get(service) if service else None
     if entry is not None:
-        if entry.tier == 1:
+        if entry.tier is not None and entry.tier <= 1:
             level += 1
         elif entry.tier is not None and entry.tier >= 3:
             level -= 1
-        if len(walk(snapshot, entry.id, "dependents", None)) >= WIDE_BLAST:
+        if _dependent_count(snapshot, entry.id) >= WIDE_BLAST:
             level += 1
     return SEVERITIES[max(0, min(level, len(SEVERITIES) - 1))]
 
 
+def _dependent_count(snapshot: Snapshot, service: str) -> int:
+    """How many services transitively depend on `service`; walked once per snapshot, for services with gaps."""
+    counts: dict[str, int] = snapshot.derive("gap-dependents", dict)
+    if service not in counts:
+        counts[service] = len(walk(snapshot, service, "dependents", None))
+    return counts[service]
+
+
 def _finding(
-    snapshot: Snapshot, kind: str, service: str | None, summary: str, evidence: list[str], sources: list[str]
+    snapshot: Snapshot,
+    kind: str,
+    service: str | None,
+    summary: str,
+    evidence: list[str],
+    sources: list[str],
+    services: tuple[str, ...] = (),
 ) -> Finding:
+    concerned = services or ((service,) if service else ())
+    worst = max(concerned, key=lambda s: SEVERITIES.index(severity(snapshot, kind, s)), default=service)
     return Finding(
         kind=kind,
-        service=service,
-        severity=severity(snapshot, kind, service),
+        service=worst,
+        severity=severity(snapshot, kind, worst),
         summary=summary,
         evidence=tuple(evidence),
         sources=tuple(dict.fromkeys(sources)),
+        services=concerned,
     )
+
+
+def _sound(snapshot: Snapshot, capability: Capability) -> bool:
+    """No source of it is failing (none at all is sound: then nothing documents it, which is a gap)."""
+    return all(s.status == "ok" for s in snapshot.statuses_for(capability))
 
 
 def _catalogued(snapshot: Snapshot) -> list[ServiceEntry]:
@@ -110,40 +134,50 @@ def _runbooks(snapshot: Snapshot, now: datetime, max_age: timedelta) -> list[Fin
     for item in snapshot.runbooks:
         runbook = item.runbook
         where = f"{runbook.provenance.source}:{runbook.provenance.ref}"
-        service = item.service_ids[0] if item.service_ids else None
+        services = item.service_ids
+        source = [runbook.provenance.source]
         if runbook.last_exercised is None:
             summary = f"runbook {runbook.id} has never been exercised"
-            found.append(
-                _finding(snapshot, "runbook_never_exercised", service, summary, [where], [runbook.provenance.source])
-            )
+            found.append(_finding(snapshot, "runbook_never_exercised", None, summary, [where], source, services))
             continue
         age = now.date() - runbook.last_exercised
         if age > max_age:
             summary = f"runbook {runbook.id} last exercised {age.days} days ago ({runbook.last_exercised})"
             evidence = [f"{where}: last_exercised {runbook.last_exercised}", f"older than {max_age.days} days"]
-            found.append(_finding(snapshot, "runbook_stale", service, summary, evidence, [runbook.provenance.source]))
+            found.append(_finding(snapshot, "runbook_stale", None, summary, evidence, source, services))
     return found
 
 
 def _unanswered_alerts(snapshot: Snapshot, now: datetime, max_age: timedelta) -> list[Finding]:
-    answered = {name.lower() for item in snapshot.runbooks for name in item.runbook.alerts}
-    seen: dict[tuple[str, str | None], list[str]] = {}
+    """Alert names seen within `max_age` (or still firing) that no runbook lists among the alerts it answers
+    for that service, a neighbour of it, or any service. Names are compared without case."""
+    answered: dict[str, set[str | None]] = {}
+    for item in snapshot.runbooks:
+        for name in item.runbook.alerts:
+            answered.setdefault(name.lower(), set()).update(item.service_ids or (None,))
+    seen: dict[tuple[str, str | None], tuple[str, list[str]]] = {}
     for item in snapshot.alerts:
         alert = item.alert
-        if alert.starts_at >= now - max_age and alert.name.lower() not in answered:
-            seen.setdefault((alert.name, item.service_id), []).append(
-                f"{alert.provenance.source}:{alert.provenance.ref or alert.fingerprint} since {alert.starts_at:%Y-%m-%d %H:%M}"
-            )
+        if item.service_id is None:  # reported as missing from the catalog instead
+            continue
+        recent = alert.starts_at >= now - max_age or is_active(item, now)
+        covering = answered.get(alert.name.lower(), set())
+        if not recent or None in covering or covering & _near(snapshot, item.service_id):
+            continue
+        _, evidence = seen.setdefault((alert.name.lower(), item.service_id), (alert.name, []))
+        evidence.append(
+            f"{alert.provenance.source}:{alert.provenance.ref or alert.fingerprint} since {alert.starts_at:%Y-%m-%d %H:%M}"
+        )
     return [
         _finding(
             snapshot,
             "alert_without_runbook",
             service,
-            f"alert {name} fired and no runbook answers it",
+            f"alert {name} fired on {service or 'an unknown service'} and no runbook answers it",
             sorted(evidence)[:5],
             [e.split(":", 1)[0] for e in evidence],
         )
-        for (name, service), evidence in sorted(seen.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))
+        for (_, service), (name, evidence) in sorted(seen.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))
     ]
 
 
@@ -179,12 +213,24 @@ def _uncatalogued(snapshot: Snapshot) -> list[Finding]:
             summary = f"{entry.id} is seen in telemetry but in no catalog"
             evidence = [f"observed by {', '.join(seen_by) or 'telemetry'}"]
             found.append(_finding(snapshot, "missing_from_catalog", entry.id, summary, evidence, seen_by))
+    named: dict[str, list[tuple[str, str]]] = {}
     for item in snapshot.unresolved:
         if item.what == "alert service":
-            summary = f"alerts name {item.name}, which no catalog knows"
-            evidence = [f"{item.source}:{item.ref}" if item.ref else item.source]
-            found.append(_finding(snapshot, "missing_from_catalog", None, summary, evidence, [item.source]))
+            named.setdefault(item.name, []).append(
+                (item.source, f"{item.source}:{item.ref}" if item.ref else item.source)
+            )
+    for name, refs in sorted(named.items()):
+        summary = f"alerts name {name}, which no catalog knows"
+        evidence = [f"{len(refs)} alerts: {', '.join(ref for _, ref in refs[:5])}"]
+        found.append(_finding(snapshot, "missing_from_catalog", name, summary, evidence, [s for s, _ in refs]))
     return found
+
+
+def _near(snapshot: Snapshot, service: str | None) -> set[str | None]:
+    """The service and those it calls or is called by: a runbook there answers an alert here."""
+    if service is None or service not in snapshot.graph:
+        return {service}
+    return {service, *snapshot.graph.succ[service], *snapshot.graph.pred[service]}
 
 
 def _edges(snapshot: Snapshot) -> Iterator[tuple[str, str, Edge]]:

@@ -15,6 +15,9 @@ class GapView(Reply):
     """no_owner, owner_conflict, no_runbook, runbook_never_exercised, runbook_stale, alert_without_runbook,
     declared_not_observed, observed_not_declared or missing_from_catalog."""
     service: str | None = None
+    """The service it is charged to (the most critical of `services`)."""
+    services: list[str] = []
+    """Every service it concerns, when more than one (a runbook shared by several)."""
     severity: Severity
     summary: str
     evidence: list[str]

@@ -44,12 +44,13 @@ def gaps_reply(
     found = [
         g
         for g in documentation_gaps(snapshot, now, timedelta(days=runtime.config.docs.max_age_days))
-        if SEVERITIES.index(g.severity) >= floor and (service is None or g.service == service)
+        if SEVERITIES.index(g.severity) >= floor and (service is None or service in (g.service, *g.services))
     ]
     views = [
         GapView(
             kind=g.kind,
             service=g.service,
+            services=list(g.services) if len(g.services) > 1 else [],
             severity=g.severity,  # type: ignore[arg-type]
             summary=g.summary,
             evidence=list(g.evidence),
