@@ -49,7 +49,15 @@ class Finding:
 
 
 def documentation_gaps(snapshot: Snapshot, now: datetime, max_age: timedelta) -> list[Finding]:
-    """Every gap, most severe first, then by kind and service."""
+    """Every gap, most severe first, then by kind and service; computed once per snapshot and moment."""
+    memo: dict[tuple[datetime, timedelta], list[Finding]] = snapshot.derive("documentation-gaps", dict)
+    if (now, max_age) not in memo:
+        memo.clear()  # one moment is asked again and again; older ones never are
+        memo[now, max_age] = _all_gaps(snapshot, now, max_age)
+    return memo[now, max_age]
+
+
+def _all_gaps(snapshot: Snapshot, now: datetime, max_age: timedelta) -> list[Finding]:
     found = [*_ownership(snapshot), *_drift(snapshot), *_uncatalogued(snapshot)]
     if _sound(snapshot, Capability.RUNBOOKS):  # a failing runbook source: no runbook can be judged missing
         found += _runbooks(snapshot, now, max_age)
