@@ -106,6 +106,8 @@ def argument_makers(root: Path, seed: int = 11) -> dict[str, Callable[[], dict[s
         "active_alerts": lambda: {"service": some()} if rng.random() < 0.5 else {},
         "slo_status": lambda: {"journey": f"journey-{rng.randrange(JOURNEYS)}"},
         "impact_summary": lambda: {"journey": f"journey-{rng.randrange(JOURNEYS)}"},
+        "escalation_status": lambda: {"service": some()},
+        "documentation_gaps": lambda: {"service": some()},
     }
 
 

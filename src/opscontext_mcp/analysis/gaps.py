@@ -48,13 +48,25 @@ class Finding:
     """Every service it concerns (a runbook shared by several)."""
 
 
-def documentation_gaps(snapshot: Snapshot, now: datetime, max_age: timedelta) -> list[Finding]:
-    """Every gap, most severe first, then by kind and service; computed once per snapshot and moment."""
-    memo: dict[tuple[datetime, timedelta], list[Finding]] = snapshot.derive("documentation-gaps", dict)
+def documentation_gaps(
+    snapshot: Snapshot, now: datetime, max_age: timedelta, service: str | None = None
+) -> list[Finding]:
+    """Every gap (or those concerning `service`), most severe first, then by kind and service; computed
+    once per snapshot and moment, with an index by service."""
+    memo: dict[tuple[datetime, timedelta], tuple[list[Finding], dict[str, list[Finding]]]] = snapshot.derive(
+        "documentation-gaps", dict
+    )
     if (now, max_age) not in memo:
         memo.clear()  # one moment is asked again and again; older ones never are
-        memo[now, max_age] = _all_gaps(snapshot, now, max_age)
-    return memo[now, max_age]
+        found = _all_gaps(snapshot, now, max_age)
+        index: dict[str, list[Finding]] = {}
+        for finding in found:
+            for name in dict.fromkeys((finding.service, *finding.services)):
+                if name is not None:
+                    index.setdefault(name, []).append(finding)
+        memo[now, max_age] = (found, index)
+    found, index = memo[now, max_age]
+    return found if service is None else index.get(service, [])
 
 
 def _all_gaps(snapshot: Snapshot, now: datetime, max_age: timedelta) -> list[Finding]:

@@ -41,11 +41,8 @@ def gaps_reply(
     runtime: Runtime, snapshot: Snapshot, now: datetime, service: str | None, min_severity: str, limit: int
 ) -> GapsReply:
     floor = SEVERITIES.index(min_severity)
-    found = [
-        g
-        for g in documentation_gaps(snapshot, now, timedelta(days=runtime.config.docs.max_age_days))
-        if SEVERITIES.index(g.severity) >= floor and (service is None or service in (g.service, *g.services))
-    ]
+    every = documentation_gaps(snapshot, now, timedelta(days=runtime.config.docs.max_age_days), service)
+    found = [g for g in every if SEVERITIES.index(g.severity) >= floor]
     views = [
         GapView(
             kind=g.kind,
