@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 import anyio
 import httpx
-from pydantic import SecretStr
+from pydantic import SecretStr, model_validator
 
 from opscontext_mcp.protocols import ConnectorContext, Health, HttpConnectorSettings
 
@@ -275,3 +275,25 @@ def retry_after(response: httpx.Response) -> float | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return max((moment - datetime.now(UTC)).total_seconds(), 0.0)
+
+
+class BearerOrBasicSettings(HttpConnectorSettings):
+    """An upstream with no auth of its own (Alertmanager, Prometheus, Jaeger as they ship), whose proxy may
+    want a bearer token or Basic credentials: one of them, not both."""
+
+    @model_validator(mode="after")
+    def _one_way_to_authenticate(self) -> BearerOrBasicSettings:
+        if self.token is not None and self.username is not None:
+            raise ValueError("authenticate one way: token (bearer) or username + password (Basic), not both")
+        return self
+
+
+def bearer_or_basic(settings: HttpConnectorSettings) -> tuple[dict[str, str], httpx.Auth | None]:
+    """JSON headers with the bearer token, or Basic auth, whichever the settings give."""
+    headers = {"Accept": "application/json"}
+    if settings.token is not None:
+        headers["Authorization"] = f"Bearer {settings.token.get_secret_value()}"
+        return headers, None
+    if settings.username is not None and settings.password is not None:
+        return headers, httpx.BasicAuth(settings.username, settings.password.get_secret_value())
+    return headers, None

@@ -18,8 +18,7 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar
 
-import httpx
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator
 
 from opscontext_mcp.model import Alert
 from opscontext_mcp.protocols import (
@@ -28,11 +27,10 @@ from opscontext_mcp.protocols import (
     ConnectorContext,
     ConnectorSettings,
     Health,
-    HttpConnectorSettings,
     Problem,
 )
 
-from ..http import HttpSource, UpstreamError, probe
+from ..http import BearerOrBasicSettings, HttpSource, UpstreamError, bearer_or_basic, probe
 from ..values import each, text, utc_now
 from .mapping import SERVICE_LABELS, alert_from_alertmanager, alert_key, describe_status
 from .matchers import check_matcher, check_regex
@@ -42,7 +40,7 @@ STATUS_PATH = "/api/v2/status"
 EVERY_STATE = (("active", "true"), ("silenced", "true"), ("inhibited", "true"), ("unprocessed", "true"))
 
 
-class AlertmanagerSettings(HttpConnectorSettings):
+class AlertmanagerSettings(BearerOrBasicSettings):
     filters: list[Annotated[str, AfterValidator(check_matcher)]] = Field(default_factory=list)
     """Matchers an alert must all satisfy, each sent as its own `filter` parameter."""
     receiver: Annotated[str, AfterValidator(check_regex)] | None = None
@@ -57,12 +55,6 @@ class AlertmanagerSettings(HttpConnectorSettings):
             raise ValueError("a service label must not be empty")
         return list(dict.fromkeys(labels))
 
-    @model_validator(mode="after")
-    def _one_way_to_authenticate(self) -> AlertmanagerSettings:
-        if self.token is not None and self.username is not None:
-            raise ValueError("authenticate one way: token (bearer) or username + password (Basic), not both")
-        return self
-
 
 class AlertmanagerConnector:
     Settings: ClassVar[type[ConnectorSettings]] = AlertmanagerSettings
@@ -72,12 +64,7 @@ class AlertmanagerConnector:
         assert isinstance(settings, AlertmanagerSettings)
         self.name = settings.name
         self.settings = settings
-        headers = {"Accept": "application/json"}
-        auth = None
-        if settings.token is not None:
-            headers["Authorization"] = f"Bearer {settings.token.get_secret_value()}"
-        elif settings.username is not None and settings.password is not None:
-            auth = httpx.BasicAuth(settings.username, settings.password.get_secret_value())
+        headers, auth = bearer_or_basic(settings)
         self.http = HttpSource(settings, context, headers=headers, auth=auth)
 
     async def check(self) -> Health:

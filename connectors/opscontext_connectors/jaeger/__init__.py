@@ -20,9 +20,6 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
-import httpx
-from pydantic import model_validator
-
 from opscontext_mcp.model import Dependency, DependencyKind, Provenance, TrafficStats
 from opscontext_mcp.protocols import (
     Batch,
@@ -30,11 +27,10 @@ from opscontext_mcp.protocols import (
     ConnectorContext,
     ConnectorSettings,
     Health,
-    HttpConnectorSettings,
     Problem,
 )
 
-from ..http import HttpSource, UpstreamError, probe
+from ..http import BearerOrBasicSettings, HttpSource, UpstreamError, bearer_or_basic, probe
 from ..values import each, listed, mapping, text, utc_now
 
 DEPENDENCIES = "/api/dependencies"
@@ -44,14 +40,8 @@ _DIGITS = re.compile(r"[0-9]+")
 Edge = tuple[str, str]
 
 
-class JaegerSettings(HttpConnectorSettings):
+class JaegerSettings(BearerOrBasicSettings):
     """No auth by default, as Jaeger ships; a proxy in front may want a bearer token or Basic credentials."""
-
-    @model_validator(mode="after")
-    def _one_way_to_authenticate(self) -> JaegerSettings:
-        if self.token is not None and self.username is not None:
-            raise ValueError("authenticate one way: token (bearer) or username + password (Basic), not both")
-        return self
 
 
 class JaegerConnector:
@@ -61,12 +51,7 @@ class JaegerConnector:
     def __init__(self, settings: ConnectorSettings, context: ConnectorContext) -> None:
         assert isinstance(settings, JaegerSettings)
         self.name = settings.name
-        headers = {"Accept": "application/json"}
-        if settings.token is not None:
-            headers["Authorization"] = f"Bearer {settings.token.get_secret_value()}"
-        auth = None
-        if settings.username is not None and settings.password is not None:
-            auth = httpx.BasicAuth(settings.username, settings.password.get_secret_value())
+        headers, auth = bearer_or_basic(settings)
         self.http = HttpSource(settings, context, headers=headers, auth=auth)
 
     async def check(self) -> Health:

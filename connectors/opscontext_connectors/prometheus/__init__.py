@@ -25,7 +25,6 @@ import re
 from datetime import datetime, timedelta
 from typing import ClassVar
 
-import httpx
 from pydantic import Field, field_validator, model_validator
 
 from opscontext_mcp.model import Dependency, Provenance, Series
@@ -35,12 +34,11 @@ from opscontext_mcp.protocols import (
     ConnectorContext,
     ConnectorSettings,
     Health,
-    HttpConnectorSettings,
     MetricQuery,
     Problem,
 )
 
-from ..http import HttpSource, gather_bounded, probe
+from ..http import BearerOrBasicSettings, HttpSource, bearer_or_basic, gather_bounded, probe
 from ..values import mapping, text, utc_now
 from .promql import graph_link, seconds, unix
 from .results import Answer, read_answer, samples, warnings_of
@@ -54,7 +52,7 @@ POINTS_PER_RANGE = 250
 _METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 
 
-class PrometheusSettings(HttpConnectorSettings):
+class PrometheusSettings(BearerOrBasicSettings):
     metric_prefix: str = "traces_service_graph"
     """Servicegraph metric names start with it; an exporter `namespace: x` makes it `x_traces_service_graph`."""
     matchers: list[str] = Field(default_factory=list)
@@ -87,12 +85,7 @@ class PrometheusConnector:
         assert isinstance(settings, PrometheusSettings)
         self.name = settings.name
         self.settings = settings
-        headers = {"Accept": "application/json"}
-        auth = None
-        if settings.token is not None:
-            headers["Authorization"] = f"Bearer {settings.token.get_secret_value()}"
-        elif settings.username is not None and settings.password is not None:
-            auth = httpx.BasicAuth(settings.username, settings.password.get_secret_value())
+        headers, auth = bearer_or_basic(settings)
         self.http = HttpSource(settings, context, headers=headers, auth=auth)
 
     async def check(self) -> Health:
