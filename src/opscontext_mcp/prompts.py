@@ -18,7 +18,8 @@ from opscontext_mcp.analysis.changes import changes_near
 from opscontext_mcp.analysis.common import UnknownService, require_service
 from opscontext_mcp.analysis.incident import status_doc
 from opscontext_mcp.runtime import Runtime
-from opscontext_mcp.store import IncidentRecord, UnknownIncident
+from opscontext_mcp.store import UnknownIncident
+from opscontext_mcp.store.records import IncidentRecord
 
 CHANGES_SHOWN = 15
 

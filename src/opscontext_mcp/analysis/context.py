@@ -11,16 +11,14 @@ from opscontext_mcp.analysis.ownership import escalation_view, on_call, owner_vi
 from opscontext_mcp.analysis.runbooks import match_runbooks
 from opscontext_mcp.analysis.topology import neighbour_views
 from opscontext_mcp.protocols import Capability
-from opscontext_mcp.replies import (
+from opscontext_mcp.replies import AliasView, IncidentView, SectionStatus
+from opscontext_mcp.replies.context import (
     AlertSection,
-    AliasView,
     ChangeSection,
     IncidentSection,
-    IncidentView,
     NeighbourSection,
     OwnershipSection,
     RunbookPick,
-    SectionStatus,
     ServiceContextReply,
     ServiceSummary,
     SLOSection,

@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from opscontext_mcp.store import ROLES, IncidentRecord
+from opscontext_mcp.store import ROLES
+from opscontext_mcp.store.records import IncidentRecord
 
 TIMELINE_SHOWN = 50
 UPDATES_SHOWN = 5

@@ -17,7 +17,6 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, select, text, u
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
+from opscontext_mcp.store.records import EventRow, IncidentRecord, IncidentRow, RoleRow, UpdateRow
 from opscontext_mcp.store.schema import counters, events, incidents, roles, updates
 
 logger = logging.getLogger(__name__)
@@ -49,57 +49,6 @@ def exists(url: str, base_dir: Path | None = None) -> bool:
     """Whether the store is there to read without creating it: a SQLite file that exists, or a server."""
     parsed = make_url(_resolved(url, base_dir))
     return parsed.get_backend_name() != "sqlite" or bool(parsed.database and Path(parsed.database).exists())
-
-
-@dataclass(frozen=True)
-class IncidentRow:
-    id: str
-    title: str
-    severity: str
-    status: str
-    services: tuple[str, ...]
-    summary: str | None
-    channel: str | None
-    itsm_ref: str | None
-    declared_at: datetime
-    resolved_at: datetime | None
-    updated_at: datetime
-
-
-@dataclass(frozen=True)
-class RoleRow:
-    role: str
-    person: str
-    assigned_at: datetime
-
-
-@dataclass(frozen=True)
-class EventRow:
-    id: int
-    at: datetime
-    who: str
-    kind: str
-    what: str
-
-
-@dataclass(frozen=True)
-class UpdateRow:
-    id: int
-    at: datetime
-    status: str
-    text: str
-    posted_to: str | None
-
-
-@dataclass(frozen=True)
-class IncidentRecord:
-    """One incident with everything recorded about it, oldest first."""
-
-    incident: IncidentRow
-    roles: dict[str, RoleRow]
-    """The current holder of each role."""
-    events: tuple[EventRow, ...]
-    updates: tuple[UpdateRow, ...]
 
 
 class IncidentStore:

@@ -24,7 +24,8 @@ from opscontext_mcp.protocols import Capability
 from opscontext_mcp.replies.incident import IncidentView, WriteReply
 from opscontext_mcp.runtime import Runtime
 from opscontext_mcp.schemas import published
-from opscontext_mcp.store import ROLES, STATUSES, IncidentRecord, UnknownIncident
+from opscontext_mcp.store import ROLES, STATUSES, UnknownIncident
+from opscontext_mcp.store.records import IncidentRecord
 from opscontext_mcp.tools import reply
 from opscontext_mcp.tools.arguments import arg, current_snapshot, service_argument, time_argument
 

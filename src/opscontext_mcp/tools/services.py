@@ -11,13 +11,8 @@ from opscontext_mcp.analysis import context
 from opscontext_mcp.analysis.common import freshness, service_ref
 from opscontext_mcp.analysis.ownership import MEMBERS_SHOWN
 from opscontext_mcp.protocols import Capability
-from opscontext_mcp.replies import (
-    AliasView,
-    FindServiceReply,
-    OwnershipReply,
-    ServiceContextReply,
-    ServiceMatch,
-)
+from opscontext_mcp.replies import AliasView, FindServiceReply, OwnershipReply, ServiceMatch
+from opscontext_mcp.replies.context import ServiceContextReply
 from opscontext_mcp.runtime import Runtime
 from opscontext_mcp.schemas import published
 from opscontext_mcp.tools import READ_ONLY, reply

@@ -28,7 +28,8 @@ from opscontext_mcp.analysis.slo import (
 from opscontext_mcp.measure import TRACE_LOOKBACK, SLOMeasurement, SpanReads, measure_slo, spans
 from opscontext_mcp.model import SLO
 from opscontext_mcp.protocols import Capability
-from opscontext_mcp.replies import Freshness, SLOSummary
+from opscontext_mcp.replies import Freshness
+from opscontext_mcp.replies.context import SLOSummary
 from opscontext_mcp.replies.slo import ImpactReply, ImpactView, SLOStatusReply, SLOView
 from opscontext_mcp.runtime import Runtime
 from opscontext_mcp.schemas import published
