@@ -153,6 +153,26 @@ spec:
 """
 
 
+async def payment_slos(tmp_path: Path, router: respx.Router, metrics: dict[str, str]) -> dict[str, Any]:
+    """slo_status for payment, with the demo catalog, the SLOs written under tmp_path/slos and `metrics`
+    (a connector entry) answered by `router`."""
+    config = parse_config(
+        {
+            "now": "2026-11-27T10:00:00Z",
+            "connectors": [
+                {"name": "acme-shop", "type": "files", "path": str(EXAMPLES / "acme-shop"), "only": ["catalog"]},
+                {"name": "slos", "type": "files", "path": "."},
+                metrics,
+            ],
+        },
+        base_dir=tmp_path,
+        environ={},
+    )
+    runtime = build_runtime(config, transport=httpx.MockTransport(router.async_handler))
+    async with Client(build_server(runtime=runtime)) as client:
+        return await call(client, "slo_status", service="payment")
+
+
 def requests_per_minute(values: list[float]) -> dict[str, Any]:
     timestamps = [1795773600000 - 60_000 * (len(values) - i) for i in range(len(values))]
     return {
@@ -180,21 +200,9 @@ async def test_an_slo_on_dynatrace_metrics_sums_each_windows_points_and_burns_on
         return httpx.Response(200, json=requests_per_minute([495.0, None, 495.0] if good else [500.0, 100.0, 500.0]))  # type: ignore[list-item]
 
     route = router.get(f"{DYNATRACE}/api/v2/metrics/query").mock(side_effect=answer)
-    config = parse_config(
-        {
-            "now": "2026-11-27T10:00:00Z",
-            "connectors": [
-                {"name": "acme-shop", "type": "files", "path": str(EXAMPLES / "acme-shop"), "only": ["catalog"]},
-                {"name": "slos", "type": "files", "path": "."},
-                {"name": "dt", "type": "dynatrace", "base_url": DYNATRACE, "token": "dt0c01.test"},
-            ],
-        },
-        base_dir=tmp_path,
-        environ={},
+    reply = await payment_slos(
+        tmp_path, router, {"name": "dt", "type": "dynatrace", "base_url": DYNATRACE, "token": "dt0c01.test"}
     )
-    runtime = build_runtime(config, transport=httpx.MockTransport(router.async_handler))
-    async with Client(build_server(runtime=runtime)) as client:
-        reply = await call(client, "slo_status", service="payment")
 
     (slo,) = reply["slos"]
     # 990 good of 1,100 (a null point counts nothing): 10% errors on a 0.1% budget is burn 100.
@@ -250,21 +258,7 @@ async def test_a_threshold_slo_on_prometheus_counts_the_minutes_it_held_and_a_re
         )
 
     router.post(f"{PROMETHEUS}/api/v1/query_range").mock(side_effect=answer)
-    config = parse_config(
-        {
-            "now": "2026-11-27T10:00:00Z",
-            "connectors": [
-                {"name": "acme-shop", "type": "files", "path": str(EXAMPLES / "acme-shop"), "only": ["catalog"]},
-                {"name": "slos", "type": "files", "path": "."},
-                {"name": "prom", "type": "prometheus", "base_url": PROMETHEUS},
-            ],
-        },
-        base_dir=tmp_path,
-        environ={},
-    )
-    runtime = build_runtime(config, transport=httpx.MockTransport(router.async_handler))
-    async with Client(build_server(runtime=runtime)) as client:
-        reply = await call(client, "slo_status", service="payment")
+    reply = await payment_slos(tmp_path, router, {"name": "prom", "type": "prometheus", "base_url": PROMETHEUS})
 
     (slo,) = reply["slos"]
     fast = slo["tiers"][0]
