@@ -126,7 +126,7 @@ def test_the_schema_is_versioned_and_the_migrations_build_exactly_the_tables_the
     with store.engine.connect() as connection:
         version = connection.execute(sqlalchemy.text("SELECT version_num FROM alembic_version")).scalar_one()
         differences = compare_metadata(MigrationContext.configure(connection), metadata)
-    assert version == "0003"
+    assert version == "0004"
     assert differences == []
 
 
@@ -158,7 +158,7 @@ def test_a_store_at_an_older_schema_is_migrated_keeping_its_incidents(store: Inc
     incident = store.record("INC-1").incident
     assert (incident.title, incident.itsm_ref) == ("Old", None)
     with store.engine.connect() as connection:
-        assert connection.execute(sqlalchemy.text("SELECT version_num FROM alembic_version")).scalar_one() == "0003"
+        assert connection.execute(sqlalchemy.text("SELECT version_num FROM alembic_version")).scalar_one() == "0004"
 
 
 def test_concurrent_declares_with_one_key_are_one_incident_and_only_one_of_them_says_it_declared_it(

@@ -171,7 +171,7 @@ async def test_declarations_and_status_updates_are_posted_to_the_channel_once(tm
         )
         update = await call(client, "post_status_update", key="u", incident="INC-1", text="Rollback in progress.")
     assert (declared["posted"], again.get("posted"), update["posted"]) == (True, None, True)
-    assert again["note"] == "a retry: whatever the first call sent to slack is not sent again"
+    assert again["note"] == "a retry: already sent to slack at 09:45 UTC, not sent again"
     assert route.call_count == 2
     bodies = [json.loads(call_.request.content) for call_ in route.calls]
     assert bodies[0]["channel"] == "C0INCIDENT" and "Declared INC-1 (SEV1): Checkout failing" in bodies[0]["text"]
@@ -260,3 +260,20 @@ async def test_timeline_events_and_status_updates_are_mirrored_once_as_notes_on_
     sent = [json.loads(c.request.content)["note"]["content"] for c in notes.calls]
     assert sent == ["[action] 09:45 priya: rollback", "Status update (investigating): Rolled back; watching."]
     assert all(c.request.headers["from"] == "opscontext@acme.example" for c in notes.calls)
+
+
+async def test_a_retry_sends_again_only_what_never_reached_the_channel(tmp_path: Path) -> None:
+    probe = runtime_for(tmp_path, notify="slack")
+    router = respx.Router(assert_all_mocked=True)
+    ok = httpx.Response(200, json={"ok": True, "channel": "C0INCIDENT", "ts": "1795773600.000100"})
+    route = router.post(f"{SLACK}/chat.postMessage").mock(side_effect=[httpx.Response(503), ok, ok])
+    runtime = build_runtime(probe.config, transport=httpx.MockTransport(router.async_handler))
+    arguments = {"key": "d", "title": "Checkout failing", "severity": "SEV1", "services": ["checkout"]}
+    async with Client(build_server(runtime=runtime)) as client:
+        failed = await call(client, "declare_incident", **arguments)
+        retried = await call(client, "declare_incident", **arguments)
+        again = await call(client, "declare_incident", **arguments)
+    assert (failed["stored"], failed["posted"]) == (True, False) and "503" in failed["note"]
+    assert (retried["stored"], retried["posted"]) == (False, True)
+    assert again.get("posted") is None and again["note"].startswith("a retry: already sent to slack")
+    assert route.call_count == 2

@@ -183,7 +183,7 @@ class IncidentStore:
             self._row(connection, incident_id)
             stored = self._event_once(connection, f"event:{key}", incident_id, at, who, kind, what)
             found = connection.execute(_keyed(events, incident_id, f"event:{key}")).one()
-            return EventRow(found.id, _aware(found.at), found.who, found.kind, found.what), stored
+            return _event(found), stored
 
     def add_update(
         self, key: str, incident_id: str, at: datetime, status: str, text_: str, posted_to: str | None
@@ -201,7 +201,19 @@ class IncidentStore:
             }
             stored = _per_incident(connection, updates, row)
             found = connection.execute(_keyed(updates, incident_id, key)).one()
-            return UpdateRow(found.id, _aware(found.at), found.status, found.text, found.posted_to), stored
+            return _update(found), stored
+
+    def delivered(self, incident_id: str, what: str, key: str, field: str, at: datetime) -> None:
+        """Note that `what` ("declaration", "event" or "update", under `key`) reached its channel or ITSM (`field`:
+        posted_at or mirrored_at), so a retry does not send it again."""
+        tables = {"declaration": incidents, "event": events, "update": updates}
+        table = tables[what]
+        condition = table.c.id == incident_id if what == "declaration" else table.c.incident_id == incident_id
+        if what != "declaration":
+            stored_key = f"event:{key}" if what == "event" else key
+            condition = condition & (table.c.idempotency_key == stored_key)
+        with self._writing() as connection:
+            connection.execute(update(table).where(condition, table.c[field].is_(None)).values({field: _utc(at)}))
 
     def record(self, incident_id: str) -> IncidentRecord:
         self.migrate()
@@ -213,13 +225,13 @@ class IncidentStore:
             ):
                 current[row.role] = RoleRow(row.role, row.person, _aware(row.assigned_at))
             timeline = tuple(
-                EventRow(row.id, _aware(row.at), row.who, row.kind, row.what)
+                _event(row)
                 for row in connection.execute(
                     select(events).where(events.c.incident_id == incident_id).order_by(events.c.at, events.c.id)
                 )
             )
             posted = tuple(
-                UpdateRow(row.id, _aware(row.at), row.status, row.text, row.posted_to)
+                _update(row)
                 for row in connection.execute(
                     select(updates).where(updates.c.incident_id == incident_id).order_by(updates.c.at, updates.c.id)
                 )
@@ -342,7 +354,22 @@ def _incident(row: Any) -> IncidentRow:
         declared_at=_aware(row.declared_at),
         resolved_at=_aware(row.resolved_at) if row.resolved_at else None,
         updated_at=_aware(row.updated_at),
+        posted_at=_maybe(row.posted_at),
     )
+
+
+def _event(row: Any) -> EventRow:
+    return EventRow(row.id, _aware(row.at), row.who, row.kind, row.what, _maybe(row.mirrored_at))
+
+
+def _update(row: Any) -> UpdateRow:
+    return UpdateRow(
+        row.id, _aware(row.at), row.status, row.text, row.posted_to, _maybe(row.posted_at), _maybe(row.mirrored_at)
+    )
+
+
+def _maybe(moment: datetime | None) -> datetime | None:
+    return _aware(moment) if moment is not None else None
 
 
 def _utc(moment: datetime) -> datetime:

@@ -19,6 +19,8 @@ class IncidentRow:
     declared_at: datetime
     resolved_at: datetime | None
     updated_at: datetime
+    posted_at: datetime | None = None
+    """When the declaration reached the channel."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,8 @@ class EventRow:
     who: str
     kind: str
     what: str
+    mirrored_at: datetime | None = None
+    """When the note reached the ITSM incident."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,8 @@ class UpdateRow:
     status: str
     text: str
     posted_to: str | None
+    posted_at: datetime | None = None
+    mirrored_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ incidents = Table(
     Column("summary", Text, nullable=True),
     Column("channel", Text, nullable=True),
     Column("itsm_ref", Text, nullable=True),  # the incident in the ITSM of record its notes are mirrored to
+    Column("posted_at", DateTime(timezone=True), nullable=True),  # when the declaration reached the channel
     Column("declared_at", DateTime(timezone=True), nullable=False),
     Column("resolved_at", DateTime(timezone=True), nullable=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
@@ -61,6 +62,7 @@ events = _per_incident(
     Column("who", Text, nullable=False),
     Column("kind", String(32), nullable=False),
     Column("what", Text, nullable=False),
+    Column("mirrored_at", DateTime(timezone=True), nullable=True),
 )
 updates = _per_incident(
     "status_updates",
@@ -68,6 +70,8 @@ updates = _per_incident(
     Column("status", String(32), nullable=False),
     Column("text", Text, nullable=False),
     Column("posted_to", Text, nullable=True),
+    Column("posted_at", DateTime(timezone=True), nullable=True),
+    Column("mirrored_at", DateTime(timezone=True), nullable=True),
 )
 
 counters = Table(

@@ -68,11 +68,14 @@ def register(server: MCPServer, runtime: Runtime) -> None:
             await store.run(
                 store.assign, f"{key}:incident_commander", incident.id, "incident_commander", incident_commander, now
             )
-        record = await store.run(store.record, incident.id)
-        posted, note = (None, _retried(runtime.config.writes.notify))
-        if created:
-            text = f"Declared {incident.id} ({severity}): {title}. Services: {', '.join(ids)}. Status doc: incident://{incident.id}"
+        posted, note = None, _already(runtime.config.writes.notify, incident.posted_at)
+        if runtime.config.writes.notify and incident.posted_at is None:  # new, or a retry of one never posted
+            said = ", ".join(incident.services)
+            text = f"Declared {incident.id} ({incident.severity}): {incident.title}. Services: {said}. Status doc: incident://{incident.id}"
             posted, note = await _post(runtime, text, incident.id)
+            if posted:
+                await store.run(store.delivered, incident.id, "declaration", key, "posted_at", now)
+        record = await store.run(store.record, incident.id)
         return reply(WriteReply(incident=_view(runtime, record, now), stored=created, posted=posted, note=note))
 
     @server.tool(annotations=RECORDS)
@@ -120,12 +123,14 @@ def register(server: MCPServer, runtime: Runtime) -> None:
         moment = time_argument(at, now, "at") if at else now
         store = runtime.store
         with known_incident():
-            _, stored = await store.run(store.log_event, key, incident, moment, who, kind, what)
+            event, stored = await store.run(store.log_event, key, incident, moment, who, kind, what)
             record = await store.run(store.record, incident)
-        if stored:
-            mirrored, note = await _mirror(runtime, record, f"[{kind}] {moment:%H:%M} {who}: {what}")
-        else:
-            mirrored, note = None, _retried(runtime.config.writes.itsm if record.incident.itsm_ref else None)
+        mirrored, note = None, _already(_itsm(runtime, record), event.mirrored_at)
+        if _itsm(runtime, record) and event.mirrored_at is None:  # new, or a retry of one never mirrored
+            text = f"[{event.kind}] {event.at:%H:%M} {event.who}: {event.what}"
+            mirrored, note = await _mirror(runtime, record, text)
+            if mirrored:
+                await store.run(store.delivered, incident, "event", key, "mirrored_at", now)
         return reply(WriteReply(incident=_view(runtime, record, now), stored=stored, mirrored=mirrored, note=note))
 
     @server.tool(annotations=CREATES)
@@ -139,15 +144,24 @@ def register(server: MCPServer, runtime: Runtime) -> None:
         store = runtime.store
         with known_incident():
             current = (await store.run(store.record, incident)).incident
-            _, stored = await store.run(store.add_update, key, incident, now, current.status, text, _channel(runtime))
+            row, stored = await store.run(store.add_update, key, incident, now, current.status, text, _channel(runtime))
             record = await store.run(store.record, incident)
         posted = mirrored = None
-        notes = [n for n in (_retried(runtime.config.writes.notify),) if n and not stored]
-        if stored:
-            message = f"{incident} [{current.severity}, {current.status}] {text}"
-            posted, said = await _post(runtime, message, incident)
-            mirrored, mirrored_said = await _mirror(runtime, record, f"Status update ({current.status}): {text}")
-            notes = [n for n in (said, mirrored_said) if n]
+        notes = [
+            _already(runtime.config.writes.notify, row.posted_at),
+            _already(_itsm(runtime, record), row.mirrored_at),
+        ]
+        if runtime.config.writes.notify and row.posted_at is None:  # new, or a retry of one never posted
+            posted, said = await _post(runtime, f"{incident} [{current.severity}, {row.status}] {row.text}", incident)
+            notes.append(said)
+            if posted:
+                await store.run(store.delivered, incident, "update", key, "posted_at", now)
+        if _itsm(runtime, record) and row.mirrored_at is None:
+            mirrored, said = await _mirror(runtime, record, f"Status update ({row.status}): {row.text}")
+            notes.append(said)
+            if mirrored:
+                await store.run(store.delivered, incident, "update", key, "mirrored_at", now)
+        notes = [n for n in notes if n]
         return reply(
             WriteReply(
                 incident=_view(runtime, record, now),
@@ -217,11 +231,16 @@ async def _post(runtime: Runtime, text: str, incident_id: str) -> tuple[bool | N
     return delivery.ok, delivery.error
 
 
-def _retried(connector: str | None) -> str | None:
-    """What a retried key's answer says about the post or note the first call made."""
-    if connector is None:
+def _already(connector: str | None, sent_at: datetime | None) -> str | None:
+    """What a retried key's answer says when the first call's post or note arrived: it is not sent twice."""
+    if connector is None or sent_at is None:
         return None
-    return f"a retry: whatever the first call sent to {connector} is not sent again"
+    return f"a retry: already sent to {connector} at {sent_at:%H:%M} UTC, not sent again"
+
+
+def _itsm(runtime: Runtime, record: IncidentRecord) -> str | None:
+    """The ITSM connector notes go to, when this incident names its ITSM incident."""
+    return runtime.config.writes.itsm if record.incident.itsm_ref else None
 
 
 async def _mirror(runtime: Runtime, record: IncidentRecord, text: str) -> tuple[bool | None, str | None]:
