@@ -9,6 +9,7 @@ pydantic records: a busy hour is hundreds of thousands of them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 INTERNAL, SERVER, CLIENT, PRODUCER, CONSUMER = 1, 2, 3, 4, 5
@@ -56,3 +57,15 @@ def peer_of(span: Span) -> str | None:
         if isinstance(value, str) and value:
             return value
     return None
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def ns(moment: datetime) -> int:
+    """A moment in Unix nanoseconds, as spans carry their times (exact to the microsecond)."""
+    return (moment - _EPOCH) // timedelta(microseconds=1) * 1000
+
+
+def from_ns(nanoseconds: int) -> datetime:
+    return datetime.fromtimestamp(nanoseconds / 1e9, tz=UTC)

@@ -17,18 +17,16 @@ import math
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from opscontext_mcp.model import Dependency, DependencyKind, Provenance, TrafficStats
 from opscontext_mcp.protocols import Batch, Problem
-from opscontext_mcp.traces import CLIENT, CONSUMER, PEER_ATTRIBUTES, PRODUCER, QUEUE_ATTRIBUTES, SERVER, Span
+from opscontext_mcp.traces import CLIENT, CONSUMER, PEER_ATTRIBUTES, PRODUCER, QUEUE_ATTRIBUTES, SERVER, Span, ns
 
 from ..values import utc_now
 from .otlpjson import read_spans
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -85,7 +83,7 @@ class TraceFiles:
             question = (tuple(versions.items()), since, until)
             if self._answered is not None and self._answered[0] == question:
                 return self._answered[1]
-            self._hold(versions, self._keep_from(_ns(since), _ns(until)))
+            self._hold(versions, self._keep_from(ns(since), ns(until)))
             spans = [span for read in self._files.values() for span in read.spans]
             derived = derive_dependencies(spans, since, until, self.source, utc_now(), self.ref)
             problems = tuple(problem for read in self._files.values() for problem in read.problems)
@@ -96,7 +94,7 @@ class TraceFiles:
     def spans(self, since: datetime, until: datetime) -> Batch[Span]:
         """The spans that overlap [since, until), with every file's problems."""
         with self._lock:
-            since_ns, until_ns = _ns(since), _ns(until)
+            since_ns, until_ns = ns(since), ns(until)
             self._span_lookback_ns = max(self._span_lookback_ns or 0, until_ns - since_ns)
             self._hold(self.versions(), self._keep_from(since_ns, until_ns))
             found = tuple(
@@ -137,7 +135,7 @@ def derive_dependencies(
     earliest start to the latest end of the spans starting in it (whole seconds). So exports covering
     ten minutes of a sixty-minute window give a rate over those ten minutes, not one spread over sixty.
     """
-    since_ns, until_ns = _ns(since), _ns(until)
+    since_ns, until_ns = ns(since), ns(until)
     inside = [s for s in spans if since_ns <= s.start_ns < until_ns]
     if not inside:
         return Batch()
@@ -230,7 +228,3 @@ def _quantile(ordered: list[float], q: float) -> float:
 
 def _as_time(nanoseconds: int) -> datetime:
     return datetime.fromtimestamp(nanoseconds // 1_000_000_000, tz=UTC)
-
-
-def _ns(moment: datetime) -> int:
-    return (moment - _EPOCH) // timedelta(microseconds=1) * 1000

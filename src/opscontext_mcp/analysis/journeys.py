@@ -22,9 +22,9 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
-from opscontext_mcp.traces import CLIENT, CONSUMER, PRODUCER, SERVER, Span, peer_of
+from opscontext_mcp.traces import CLIENT, CONSUMER, PRODUCER, SERVER, Span, from_ns, ns, peer_of
 
 USER_KEYS = ("enduser.id", "session.id")
 
@@ -105,7 +105,7 @@ class _Tally:
 
 
 def entries(spans: Iterable[Span], spec: EntrySpec, since: datetime, until: datetime) -> list[Span]:
-    since_ns, until_ns = _ns(since), _ns(until)
+    since_ns, until_ns = ns(since), ns(until)
     return [s for s in spans if since_ns <= s.start_ns < until_ns and spec.is_entry(s)]
 
 
@@ -140,8 +140,8 @@ def measure(requests: Sequence[Span], spec: EntrySpec, since: datetime, until: d
         users=len(users),
         affected_users=sum(users.values()),
         requests_without_user=without if user_key else 0,
-        first_request=_time(min(starts)) if starts else None,
-        last_request=_time(max(starts)) if starts else None,
+        first_request=from_ns(min(starts)) if starts else None,
+        last_request=from_ns(max(starts)) if starts else None,
     )
 
 
@@ -254,11 +254,3 @@ def _error_origin(trace: Sequence[Span], root: Span) -> Span:
             origin, depth = span, level
         stack.extend((c, level + 1) for c in failing)
     return origin
-
-
-def _ns(moment: datetime) -> int:
-    return int(moment.timestamp() * 1_000_000) * 1000
-
-
-def _time(nanoseconds: int) -> datetime:
-    return datetime.fromtimestamp(nanoseconds / 1e9, tz=UTC)

@@ -34,7 +34,7 @@ from opscontext_mcp.analysis.journeys import EntrySpec
 from opscontext_mcp.model import SLO, Indicator, MetricSource
 from opscontext_mcp.replies.slo import BudgetView, SLOView, TierView, WindowView
 from opscontext_mcp.snapshot import ResolvedSLO
-from opscontext_mcp.traces import Span
+from opscontext_mcp.traces import Span, ns
 
 MIN_EVENTS = 5
 """The minimum-traffic guard: a window with fewer events cannot make its tier fire."""
@@ -124,7 +124,7 @@ def trace_counts(slo: SLO, requests: Sequence[Span], spec: EntrySpec, until: dat
     its share of good requests reaches `time_slice_target`; RatioTimeslices averages the slices' shares.
     Either way a slice without requests is neither good nor bad.
     """
-    until_ns = _ns(until)
+    until_ns = ns(until)
     ordered = sorted(requests, key=lambda s: s.start_ns)
     found = {}
     for window in windows_for(slo):
@@ -316,7 +316,3 @@ def _tier_view(result: TierResult, measurement: Measurement) -> TierView:
         firing=result.firing,
         note=result.note,
     )
-
-
-def _ns(moment: datetime) -> int:
-    return int(moment.timestamp() * 1_000_000) * 1000
