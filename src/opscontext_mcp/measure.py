@@ -16,8 +16,15 @@ from typing import Any, Generic, TypeVar
 import anyio
 
 from opscontext_mcp.analysis.burn import Counts, duration_text
-from opscontext_mcp.analysis.journeys import entries
-from opscontext_mcp.analysis.slo import Measurement, Unmeasurable, promql, trace_counts, trace_spec, windows_for
+from opscontext_mcp.analysis.slo import (
+    TRACE_LOOKBACK,
+    Measurement,
+    Unmeasurable,
+    promql,
+    trace_measurement,
+    trace_spec,
+    windows_for,
+)
 from opscontext_mcp.cache import redact
 from opscontext_mcp.model import SLO, Indicator, MetricSource
 from opscontext_mcp.protocols import Batch, Capability, Connector, MetricQuery
@@ -26,8 +33,6 @@ from opscontext_mcp.traces import Span
 
 T = TypeVar("T")
 
-TRACE_LOOKBACK = timedelta(hours=6)
-"""How far back trace-based SLIs and journeys read spans: longer windows are measured over this much."""
 THRESHOLD_STEP = timedelta(minutes=1)
 """The slice a threshold SLI is judged on: the share of minutes the metric met its objective."""
 MAX_POINTS = 10_000
@@ -145,11 +150,8 @@ async def _from_traces(reads: SpanReads, slo: SLO, now: datetime) -> SLOMeasurem
     asked = await reads.read(since, now, prefer=slo.provenance.source)
     if asked.value is None:
         return SLOMeasurement(None, asked.source, "traces", error=asked.error)
-    requests = entries(asked.value, spec, since, now)
-    earliest = min((s.start_ns for s in asked.value), default=None)
-    covered_from = max(since, datetime.fromtimestamp(earliest / 1e9, tz=UTC)) if earliest is not None else now
-    counts = trace_counts(slo, requests, spec, now)
-    return SLOMeasurement(Measurement(now, counts, covered_from), asked.source, "traces", fetched_at=asked.fetched_at)
+    measurement = trace_measurement(slo, asked.value, spec, now)
+    return SLOMeasurement(measurement, asked.source, "traces", fetched_at=asked.fetched_at)
 
 
 async def _from_metrics(runtime: Runtime, slo: SLO, kind: str, now: datetime) -> SLOMeasurement:

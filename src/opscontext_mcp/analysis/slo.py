@@ -30,12 +30,14 @@ from opscontext_mcp.analysis.burn import (
     time_to_exhaustion,
     timeslice_counts,
 )
-from opscontext_mcp.analysis.journeys import EntrySpec
+from opscontext_mcp.analysis.journeys import EntrySpec, entries
 from opscontext_mcp.model import SLO, Indicator, MetricSource
 from opscontext_mcp.replies.slo import BudgetView, SLOView, TierView, WindowView
 from opscontext_mcp.snapshot import ResolvedSLO
-from opscontext_mcp.traces import Span, ns
+from opscontext_mcp.traces import Span, from_ns, ns
 
+TRACE_LOOKBACK = timedelta(hours=6)
+"""How far back trace-based SLIs and journeys read spans: longer windows are measured over this much."""
 MIN_EVENTS = 5
 """The minimum-traffic guard: a window with fewer events cannot make its tier fire."""
 MIN_COVERAGE = 0.5
@@ -143,6 +145,14 @@ def trace_counts(slo: SLO, requests: Sequence[Span], spec: EntrySpec, until: dat
         else:
             found[window] = ratio_timeslice_counts(per_slice)
     return found
+
+
+def trace_measurement(slo: SLO, spans: Sequence[Span], spec: EntrySpec, until: datetime) -> Measurement:
+    """Counts per window from spans read over the trace lookback, and the stretch of it they covered."""
+    since = until - min(max(windows_for(slo)), TRACE_LOOKBACK)
+    earliest = min((s.start_ns for s in spans), default=None)
+    covered_from = max(since, from_ns(earliest)) if earliest is not None else until
+    return Measurement(until, trace_counts(slo, entries(spans, spec, since, until), spec, until), covered_from)
 
 
 def promql(source: MetricSource, window: timedelta, counter: bool) -> str:

@@ -17,15 +17,15 @@ from opscontext_mcp.analysis.impact import impact_view
 from opscontext_mcp.analysis.journeys import EntrySpec, attribute, entries, measure
 from opscontext_mcp.analysis.slo import (
     SEVERITY_ORDER,
-    Measurement,
+    TRACE_LOOKBACK,
     Unmeasurable,
     assess,
     slo_view,
-    trace_counts,
+    trace_measurement,
     trace_spec,
     windows_for,
 )
-from opscontext_mcp.measure import TRACE_LOOKBACK, SLOMeasurement, SpanReads, measure_slo, spans
+from opscontext_mcp.measure import SLOMeasurement, SpanReads, measure_slo, spans
 from opscontext_mcp.model import SLO
 from opscontext_mcp.protocols import Capability
 from opscontext_mcp.replies import Freshness
@@ -80,9 +80,9 @@ def register(server: MCPServer, runtime: Runtime) -> None:
         if not chosen:
             raise ToolError("no journeys are defined: add slos/journeys.yaml (name, entry, slo) to a files source")
         since = now - timedelta(minutes=window_minutes)
-        lookback = max((windows_for(j.slo.slo)[-1] for j in chosen if j.slo), default=since - now)
+        lookback = max([now - since, *(windows_for(j.slo.slo)[-1] for j in chosen if j.slo)])
         prefer = chosen[0].journey.provenance.source  # the source slo_status reads the journey's SLO from
-        asked = await spans(runtime, now - min(max(lookback, now - since), TRACE_LOOKBACK), now, prefer=prefer)
+        asked = await spans(runtime, now - min(lookback, TRACE_LOOKBACK), now, prefer=prefer)
         status = freshness(snapshot, now, *CONSULTED)
         if asked.value is None:
             status.warnings.append(f"traces unavailable, so no journey is measured: {asked.error}")
@@ -193,12 +193,7 @@ def _impact(
 
 def _slo_alert(slo: SLO, span_list: list[Span], spec: EntrySpec, now: datetime) -> str | None:
     """The SLO tier the same spans make fire, so the sentence and slo_status agree."""
-    windows = windows_for(slo)
-    earliest = min((s.start_ns for s in span_list), default=None)
-    start = now - min(max(windows), TRACE_LOOKBACK)
-    covered = start if earliest is None else max(start, datetime.fromtimestamp(earliest / 1e9, tz=now.tzinfo))
-    requests = entries(span_list, spec, start, now)
-    assessment = assess(slo, Measurement(now, trace_counts(slo, requests, spec, now), covered))
+    assessment = assess(slo, trace_measurement(slo, span_list, spec, now))
     return assessment.firing.tier.name if assessment.firing else None
 
 
